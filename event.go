@@ -1,0 +1,87 @@
+package campfire
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// EventType names what happened.
+type EventType string
+
+// Durable room events: they carry the room's sequence number, are stored
+// in the same transaction as the change, and can be replayed.
+const (
+	EventMessageCreated EventType = "message.created" // Data: Message
+	EventMessageUpdated EventType = "message.updated" // Data: Message
+	EventMessageDeleted EventType = "message.deleted" // Data: {"id"}
+	EventBoostCreated   EventType = "boost.created"   // Data: Boost
+	EventBoostDeleted   EventType = "boost.deleted"   // Data: {"id", "message_id"}
+	EventRoomUpdated    EventType = "room.updated"    // Data: Room
+	EventRoomDeleted    EventType = "room.deleted"    // Data: {"id"}
+)
+
+// Ephemeral events: no sequence number, never stored or replayed.
+const (
+	EventTyping      EventType = "typing"       // Data: {"user": {id, name}, "state"}
+	EventPresence    EventType = "presence"     // Data: {"user_ids"}
+	EventUnread      EventType = "unread"       // per user; Data: {"room_id"}
+	EventRead        EventType = "read"         // per user; Data: {"room_id"}
+	EventRoomAdded   EventType = "room.added"   // per user; Data: Room with membership
+	EventRoomRemoved EventType = "room.removed" // per user; Data: {"id"}
+)
+
+// Durable reports whether events of type t carry a sequence number and are
+// replayed to clients that resume.
+func (t EventType) Durable() bool {
+	switch t {
+	case EventMessageCreated, EventMessageUpdated, EventMessageDeleted,
+		EventBoostCreated, EventBoostDeleted, EventRoomUpdated, EventRoomDeleted:
+		return true
+	}
+	return false
+}
+
+// Event is one thing that happened in a room or to a user, as every
+// transport sends it: {"type", "room_id", "seq", "data"}.
+type Event struct {
+	Type   EventType       `json:"type"`
+	RoomID int64           `json:"room_id,omitempty"`
+	Seq    int64           `json:"seq,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
+}
+
+// NewEvent builds an event whose Data is v encoded as JSON. Stores use it to
+// build the durable events they append.
+func NewEvent(t EventType, roomID, seq int64, v any) (Event, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{Type: t, RoomID: roomID, Seq: seq, Data: data}, nil
+}
+
+// IDData is the Data of deletion events: {"id"} or {"id", "message_id"}.
+type IDData struct {
+	ID        int64 `json:"id"`
+	MessageID int64 `json:"message_id,omitempty"`
+}
+
+// AppendJSON appends the event's wire encoding to b. It is what Hubs send to
+// every subscriber, encoded once.
+func (e Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = strconv.AppendQuote(b, string(e.Type))
+	if e.RoomID != 0 {
+		b = append(b, `,"room_id":`...)
+		b = strconv.AppendInt(b, e.RoomID, 10)
+	}
+	if e.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, e.Seq, 10)
+	}
+	if len(e.Data) > 0 {
+		b = append(b, `,"data":`...)
+		b = append(b, e.Data...)
+	}
+	return append(b, '}')
+}

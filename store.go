@@ -1,0 +1,277 @@
+package campfire
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps everything durable: the account, users, sessions, rooms,
+// memberships, messages, boosts and each room's event log. store/sqlite is
+// the default; storetest.Run checks any implementation against this contract.
+//
+// Every method takes a context and returns errors that match the sentinels
+// in errors.go (ErrNotFound, ErrConflict, ErrResync) where its doc names
+// them; any other error is an internal failure.
+//
+// Room sequence numbers: every durable change to a room (a message created,
+// updated or deleted, a boost created or deleted, the room updated or
+// deleted) appends an [Event] to that room's log in the same transaction as
+// the change, with Seq one above the room's previous LastSeq. Sequence
+// numbers start at 1, are gap-free per room, and are assigned in commit
+// order. The returned Event is the one stored: its Data is the encoded
+// resource ([NewEvent]), so a replay sends exactly what was sent live.
+type Store interface {
+	AccountStore
+	UserStore
+	SessionStore
+	RoomStore
+	MessageStore
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Account is the one account of an installation.
+type Account struct {
+	Name     string
+	JoinCode string
+	Settings AccountSettings
+}
+
+// AccountSettings are the admin's switches.
+type AccountSettings struct {
+	// RestrictRoomCreationToAdmins: only admins may create open and closed rooms.
+	RestrictRoomCreationToAdmins bool `json:"restrict_room_creation_to_admins"`
+}
+
+// NewUser is what creating a user takes.
+type NewUser struct {
+	Name         string
+	Email        string // stored lowercase; may be empty for host identities and bots
+	PasswordHash string // empty: the user cannot sign in with a password
+	Role         Role
+	ExternalID   string // empty for built-in accounts
+}
+
+// Setup is the first run: the account, its admin and its first open room.
+type Setup struct {
+	AccountName string
+	JoinCode    string
+	Admin       NewUser
+	RoomName    string
+}
+
+// AccountStore keeps the installation's single account.
+type AccountStore interface {
+	// Setup creates the account, the admin user (Role admin, active) and an
+	// open room named s.RoomName created by the admin, in one transaction.
+	// Returns ErrConflict if an account already exists.
+	Setup(ctx context.Context, s Setup) (Account, User, Room, error)
+	// Account returns the account. Returns ErrNotFound before Setup.
+	Account(ctx context.Context) (Account, error)
+	// UpdateAccount changes the name and settings. Returns ErrNotFound before Setup.
+	UpdateAccount(ctx context.Context, name string, settings AccountSettings) (Account, error)
+	// SetJoinCode replaces the join code. Returns ErrNotFound before Setup.
+	SetJoinCode(ctx context.Context, code string) error
+}
+
+// UserUpdate changes the fields that are non-nil.
+type UserUpdate struct {
+	Name         *string
+	Email        *string
+	Bio          *string
+	PasswordHash *string
+	Role         *Role
+	Status       *UserStatus
+}
+
+// UserQuery selects users for listing and autocomplete.
+type UserQuery struct {
+	// Query, when set, keeps users whose name contains it, case-insensitively.
+	Query string
+	// RoomID, when set, keeps members of that room.
+	RoomID int64
+	// ActiveOnly drops deactivated users.
+	ActiveOnly bool
+	// Limit caps the result; 0 means no cap.
+	Limit int
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	// CreateUser creates an active user and makes them a member of every
+	// open room (with the default involvement), in one transaction.
+	// Returns ErrConflict if the email (when not empty) or the external id
+	// (when not empty) is taken.
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	// User returns the user with id. Returns ErrNotFound.
+	User(ctx context.Context, id int64) (User, error)
+	// UserByEmail returns the user with that email (matched lowercase) and
+	// their password hash. Returns ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (User, string, error)
+	// UserByExternalID returns the user the host knows by id. Returns ErrNotFound.
+	UserByExternalID(ctx context.Context, externalID string) (User, error)
+	// UpdateUser changes the non-nil fields of u. Setting Status to
+	// deactivated also deletes the user's sessions and their memberships of
+	// open and closed rooms (direct rooms stay, as in Campfire); setting it
+	// back to active makes them a member of every open room again.
+	// Returns ErrNotFound, or ErrConflict if the new email is taken.
+	UpdateUser(ctx context.Context, id int64, u UserUpdate) (User, error)
+	// Users lists users by name (case-insensitive), then id.
+	Users(ctx context.Context, q UserQuery) ([]User, error)
+}
+
+// SessionStore keeps signed-in sessions, by the hash of their token.
+type SessionStore interface {
+	// CreateSession stores s. Returns ErrNotFound if the user does not exist.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with that token hash and its user.
+	// Returns ErrNotFound.
+	Session(ctx context.Context, tokenHash []byte) (Session, User, error)
+	// TouchSession sets the session's LastActiveAt. Returns ErrNotFound.
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	// DeleteSession removes the session; removing one that does not exist
+	// is not an error.
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+}
+
+// NewRoom is what creating an open or closed room takes.
+type NewRoom struct {
+	Kind      RoomKind // RoomOpen or RoomClosed
+	Name      string
+	CreatorID int64
+	// UserIDs are the members of a closed room besides the creator; ignored
+	// for open rooms, which take every active user.
+	UserIDs []int64
+}
+
+// RoomUpdate changes the fields that are non-nil.
+type RoomUpdate struct {
+	Name *string
+	// Kind converts an open room to closed or back. Converting to open makes
+	// every active user a member.
+	Kind *RoomKind
+	// UserIDs, for a closed room, become its members (the creator always
+	// stays one): users not listed lose their membership, listed ones gain it.
+	UserIDs *[]int64
+}
+
+// RoomChange is the outcome of changing a room: the room as it now is, the
+// event appended to its log, and whose membership the change added or removed.
+type RoomChange struct {
+	Room    Room
+	Event   Event
+	Added   []int64
+	Removed []int64
+}
+
+// RoomStore keeps rooms and memberships.
+type RoomStore interface {
+	// CreateRoom creates an open or closed room: an open room with every
+	// active user as a member, a closed one with the creator and
+	// r.UserIDs (ids of users that do not exist or are deactivated are
+	// skipped). Members start with [DefaultInvolvement]. Returns ErrNotFound
+	// if the creator does not exist.
+	CreateRoom(ctx context.Context, r NewRoom) (Room, error)
+	// DirectRoom returns the direct room whose members are exactly userIDs
+	// (a sorted set of at least one id), creating it with creatorID if there
+	// is none; created says which. Returns ErrNotFound if a user does not exist.
+	DirectRoom(ctx context.Context, creatorID int64, userIDs []int64) (room Room, created bool, err error)
+	// Room returns the room. Returns ErrNotFound, also for deleted rooms.
+	Room(ctx context.Context, id int64) (Room, error)
+	// Membership returns userID's membership of roomID. Returns ErrNotFound
+	// when they are not a member, or the room does not exist.
+	Membership(ctx context.Context, roomID, userID int64) (Membership, error)
+	// RoomsForUser returns the rooms userID is a member of, with the
+	// membership, ordered by id.
+	RoomsForUser(ctx context.Context, userID int64) ([]RoomWithMembership, error)
+	// Members returns the room's members with their involvement, by id.
+	// Returns ErrNotFound if the room does not exist.
+	Members(ctx context.Context, roomID int64) ([]Member, error)
+	// UpdateRoom applies u and appends a room.updated event whose Data is
+	// the updated Room. Returns ErrNotFound.
+	UpdateRoom(ctx context.Context, id int64, u RoomUpdate) (RoomChange, error)
+	// DeleteRoom deletes the room, its memberships and its messages from
+	// search, and appends a room.deleted event (Data {"id"}); Removed lists
+	// the former members. Returns ErrNotFound.
+	DeleteRoom(ctx context.Context, id int64) (RoomChange, error)
+	// SetInvolvement changes a member's involvement. Returns ErrNotFound if
+	// they are not a member.
+	SetInvolvement(ctx context.Context, roomID, userID int64, inv Involvement) (Membership, error)
+	// MarkUnread marks the room unread at time at for every member whose
+	// involvement is visible, except the users in except, and returns the
+	// ids of the members it marked (ascending), including those already unread.
+	MarkUnread(ctx context.Context, roomID int64, except []int64, at time.Time) ([]int64, error)
+	// MarkRead clears userID's unread mark. Returns ErrNotFound if they are
+	// not a member.
+	MarkRead(ctx context.Context, roomID, userID int64) error
+}
+
+// NewMessage is what posting a message takes; the body is already rendered.
+type NewMessage struct {
+	RoomID          int64
+	CreatorID       int64
+	ClientMessageID string
+	Body            Body
+	Mentions        []int64
+	Sound           string
+}
+
+// MessageQuery selects a page of a room's messages. At most one of Before,
+// After and Around is set; none means the newest.
+type MessageQuery struct {
+	RoomID int64
+	Before int64 // messages older than this message id
+	After  int64 // messages newer than this message id
+	Around int64 // about Limit messages centred on this message id, it included
+	Limit  int   // 1 to 100
+}
+
+// MessagePage is a page of messages, oldest first.
+type MessagePage struct {
+	Messages   []Message
+	MoreBefore bool // older messages than the first exist
+	MoreAfter  bool // newer messages than the last exist
+}
+
+// MessageStore keeps messages, boosts, the search index and room event logs.
+type MessageStore interface {
+	// CreateMessage stores m, appends its message.created event, and moves
+	// the room's UpdatedAt. If the same creator already posted in the room
+	// with the same non-empty ClientMessageID, it stores nothing and returns
+	// that message with created false (and a zero Event). Returns
+	// ErrNotFound if the room does not exist.
+	CreateMessage(ctx context.Context, m NewMessage) (msg Message, ev Event, created bool, err error)
+	// Message returns a message of the room with its boosts. Returns
+	// ErrNotFound if it does not exist, is in another room, or was deleted.
+	Message(ctx context.Context, roomID, id int64) (Message, error)
+	// Messages returns a page of the room's messages (deleted ones left
+	// out), with their boosts. Returns ErrNotFound if a cursor does not name
+	// a message of this room (deleted messages are valid cursors).
+	Messages(ctx context.Context, q MessageQuery) (MessagePage, error)
+	// UpdateMessage replaces the body, mentions and sound, sets UpdatedAt
+	// and appends message.updated. Returns ErrNotFound as Message does.
+	UpdateMessage(ctx context.Context, roomID, id int64, body Body, mentions []int64, sound string) (Message, Event, error)
+	// DeleteMessage deletes the message (its id stays valid as a cursor),
+	// its boosts and its search entry, and appends message.deleted.
+	// Returns ErrNotFound as Message does.
+	DeleteMessage(ctx context.Context, roomID, id int64) (Event, error)
+	// CreateBoost boosts a message and appends boost.created. Returns
+	// ErrNotFound as Message does.
+	CreateBoost(ctx context.Context, roomID, messageID, boosterID int64, content string) (Boost, Event, error)
+	// Boost returns a boost of that message of that room. Returns ErrNotFound.
+	Boost(ctx context.Context, roomID, messageID, id int64) (Boost, error)
+	// DeleteBoost deletes the boost and appends boost.deleted. Returns ErrNotFound.
+	DeleteBoost(ctx context.Context, roomID, messageID, id int64) (Event, error)
+	// Search returns messages matching the words of query in rooms userID
+	// is a member of, newest first, at most limit. A query with no words
+	// returns nothing.
+	Search(ctx context.Context, userID int64, query string, limit int) ([]Message, error)
+	// Events returns the room's events with Seq > since, ascending, at most
+	// limit (0: no cap). Returns ErrNotFound if the room does not exist, and
+	// ErrResync if events after since are no longer kept.
+	Events(ctx context.Context, roomID, since int64, limit int) ([]Event, error)
+	// PruneEvents forgets events stored before t, keeping each room's
+	// latest event so that its LastSeq stays known. Clients resuming from a
+	// pruned cursor get ErrResync.
+	PruneEvents(ctx context.Context, before time.Time) error
+}
