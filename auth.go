@@ -157,18 +157,11 @@ const (
 )
 
 func normalizeUserName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", invalid("name", "must not be empty")
-	case utf8.RuneCountInString(name) > MaxNameLength:
-		return "", invalid("name", "must be at most %d characters", MaxNameLength)
-	case strings.ContainsFunc(name, isControl):
-		return "", invalid("name", "must not contain control characters")
-	case strings.ContainsAny(name, "<>@"):
-		return "", invalid("name", "must not contain <, > or @")
+	name, err := normalizeName("name", name, MaxNameLength)
+	if err == nil && strings.ContainsAny(name, "<>@") {
+		err = invalid("name", "must not contain <, > or @")
 	}
-	return name, nil
+	return name, err
 }
 
 func normalizeEmail(email string) (string, error) {

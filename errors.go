@@ -43,7 +43,7 @@ type ValidationError struct {
 	Message string
 }
 
-func (e *ValidationError) Error() string       { return "campfire: invalid " + e.Field + ": " + e.Message }
+func (e *ValidationError) Error() string        { return "campfire: invalid " + e.Field + ": " + e.Message }
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 // invalid returns a *ValidationError for field.
@@ -54,14 +54,14 @@ func invalid(field, format string, args ...any) error {
 // RateLimitError says how long to wait. It matches [ErrRateLimited].
 type RateLimitError struct{ RetryAfter time.Duration }
 
-func (e *RateLimitError) Error() string       { return "campfire: rate limited" }
+func (e *RateLimitError) Error() string        { return "campfire: rate limited" }
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // FeatureError names the feature the host switched off. It matches
 // [ErrFeatureDisabled].
 type FeatureError struct{ Feature string }
 
-func (e *FeatureError) Error() string       { return "campfire: feature " + e.Feature + " is disabled" }
+func (e *FeatureError) Error() string        { return "campfire: feature " + e.Feature + " is disabled" }
 func (e *FeatureError) Is(target error) bool { return target == ErrFeatureDisabled }
 
 // httpError is an error raised by the HTTP layer itself (bad JSON, wrong
@@ -142,7 +142,7 @@ func notFoundMessage(err error) string {
 // notFoundError names what was not found; it matches [ErrNotFound].
 type notFoundError struct{ what string }
 
-func (e *notFoundError) Error() string       { return "campfire: " + e.what + " not found" }
+func (e *notFoundError) Error() string        { return "campfire: " + e.what + " not found" }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // NotFound returns an error matching [ErrNotFound] that names what was missing

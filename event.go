@@ -30,6 +30,13 @@ const (
 	EventRoomRemoved EventType = "room.removed" // per user; Data: {"id"}
 )
 
+// Connection events, sent to one connection only.
+const (
+	EventHello  EventType = "hello"  // first event on a connection; Data: {"user"}
+	EventResync EventType = "resync" // the room's missed events are gone: reload it
+	EventError  EventType = "error"  // Data: {"code", "message"}
+)
+
 // Durable reports whether events of type t carry a sequence number and are
 // replayed to clients that resume.
 func (t EventType) Durable() bool {

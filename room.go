@@ -105,16 +105,16 @@ type Member struct {
 // MaxRoomNameLength bounds room names, in characters.
 const MaxRoomNameLength = 120
 
-// normalizeRoomName trims name and checks its length.
-func normalizeRoomName(name string) (string, error) {
+// normalizeName trims the value of a name-like field and checks it.
+func normalizeName(field, name string, maxLen int) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", invalid("name", "must not be empty")
-	case utf8.RuneCountInString(name) > MaxRoomNameLength:
-		return "", invalid("name", "must be at most %d characters", MaxRoomNameLength)
+		return "", invalid(field, "must not be empty")
+	case utf8.RuneCountInString(name) > maxLen:
+		return "", invalid(field, "must be at most %d characters", maxLen)
 	case strings.ContainsFunc(name, isControl):
-		return "", invalid("name", "must not contain control characters")
+		return "", invalid(field, "must not contain control characters")
 	}
 	return name, nil
 }

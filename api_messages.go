@@ -1,0 +1,290 @@
+package campfire
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Paging limits of GET /rooms/{id}/messages.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 100
+	maxSearchHits   = 100
+	maxSearchLength = 200
+)
+
+func (s *Server) getMessages(w http.ResponseWriter, r *http.Request, u User) error {
+	room, err := s.pathRoom(r, u)
+	if err != nil {
+		return err
+	}
+	q := MessageQuery{RoomID: room.ID, Limit: defaultPageSize}
+	cursors := 0
+	for _, c := range []struct {
+		name string
+		dst  *int64
+	}{{"before", &q.Before}, {"after", &q.After}, {"around", &q.Around}} {
+		v := r.URL.Query().Get(c.name)
+		if v == "" {
+			continue
+		}
+		cursors++
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			// Not an id at all, so it names no message of this room.
+			return NotFound("message")
+		}
+		*c.dst = id
+	}
+	if cursors > 1 {
+		return invalid("before", "use at most one of before, after and around")
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			return invalid("limit", "must be between 1 and %d", maxPageSize)
+		}
+		q.Limit = n
+	}
+	page, err := s.store.Messages(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	msgs := page.Messages
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "more_before": page.MoreBefore, "more_after": page.MoreAfter})
+	return nil
+}
+
+type messageRequest struct {
+	Body            *string `json:"body"`
+	ClientMessageID string  `json:"client_message_id"`
+}
+
+// render renders markdown for a room, resolving mentions against its members.
+func (s *Server) render(ctx context.Context, roomID int64, markdown string) (Rendered, error) {
+	members, err := s.store.Members(ctx, roomID)
+	if err != nil {
+		return Rendered{}, err
+	}
+	users := make([]User, len(members))
+	for i, m := range members {
+		users[i] = m.User
+	}
+	return s.renderer.Render(markdown, users)
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, u User) error {
+	room, err := s.pathRoom(r, u)
+	if err != nil {
+		return err
+	}
+	var req messageRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Body == nil {
+		return invalid("body", "must not be empty")
+	}
+	cid := strings.TrimSpace(req.ClientMessageID)
+	if utf8.RuneCountInString(cid) > MaxClientMessageIDLen || strings.ContainsFunc(cid, isControl) {
+		return invalid("client_message_id", "must be at most %d printable characters", MaxClientMessageIDLen)
+	}
+	msg, created, err := s.PostMessage(r.Context(), room.ID, u, *req.Body, cid)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"message": msg})
+	return nil
+}
+
+// PostMessage posts markdown to a room as author, from Go: the same rules as
+// the HTTP API (author must be an active member; body rendered and
+// validated; idempotent by clientMessageID), and the same events. created
+// is false when the author already posted clientMessageID in the room.
+func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, markdown, clientMessageID string) (msg Message, created bool, err error) {
+	if !author.Active() {
+		return Message{}, false, ErrForbidden
+	}
+	if _, err := s.memberRoom(ctx, roomID, author); err != nil {
+		return Message{}, false, err
+	}
+	rendered, err := s.render(ctx, roomID, markdown)
+	if err != nil {
+		return Message{}, false, err
+	}
+	msg, ev, created, err := s.store.CreateMessage(ctx, NewMessage{
+		RoomID: roomID, CreatorID: author.ID, ClientMessageID: clientMessageID,
+		Body: rendered.Body, Mentions: rendered.Mentions, Sound: rendered.Sound,
+	})
+	if err != nil || !created {
+		return msg, false, err
+	}
+	s.hub.Publish(ev)
+	// Campfire's rule: the room turns unread for visible members who are
+	// not the author and not looking at it right now.
+	except := append(s.hub.Present(roomID), author.ID)
+	marked, err := s.store.MarkUnread(ctx, roomID, except, msg.CreatedAt)
+	if err != nil {
+		// The message is stored and announced; a missed unread mark must
+		// not turn that into a failure the client would retry.
+		s.logger.WarnContext(ctx, "campfire: marking unread", "room_id", roomID, "err", err)
+	}
+	for _, id := range marked {
+		s.hub.publishUserValue(id, EventUnread, roomID, map[string]int64{"room_id": roomID})
+	}
+	return msg, true, nil
+}
+
+// pathMessage resolves {id} and {mid} to a message of a room u is in.
+func (s *Server) pathMessage(r *http.Request, u User) (RoomWithMembership, Message, error) {
+	room, err := s.pathRoom(r, u)
+	if err != nil {
+		return room, Message{}, err
+	}
+	mid, err := pathID(r, "mid", "message")
+	if err != nil {
+		return room, Message{}, err
+	}
+	msg, err := s.store.Message(r.Context(), room.ID, mid)
+	return room, msg, err
+}
+
+// canChangeMessage: Campfire lets the creator and admins edit and delete.
+func canChangeMessage(u User, m Message) bool {
+	return u.Role == RoleAdmin || m.Creator.ID == u.ID
+}
+
+func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request, u User) error {
+	room, msg, err := s.pathMessage(r, u)
+	if err != nil {
+		return err
+	}
+	if !canChangeMessage(u, msg) {
+		return forbidden("only the message's author or an admin can edit it")
+	}
+	var req messageRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Body == nil {
+		return invalid("body", "must not be empty")
+	}
+	rendered, err := s.render(r.Context(), room.ID, *req.Body)
+	if err != nil {
+		return err
+	}
+	msg, ev, err := s.store.UpdateMessage(r.Context(), room.ID, msg.ID, rendered.Body, rendered.Mentions, rendered.Sound)
+	if err != nil {
+		return err
+	}
+	s.hub.Publish(ev)
+	writeJSON(w, http.StatusOK, map[string]any{"message": msg})
+	return nil
+}
+
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, u User) error {
+	room, msg, err := s.pathMessage(r, u)
+	if err != nil {
+		return err
+	}
+	if !canChangeMessage(u, msg) {
+		return forbidden("only the message's author or an admin can delete it")
+	}
+	ev, err := s.store.DeleteMessage(r.Context(), room.ID, msg.ID)
+	if err != nil {
+		return err
+	}
+	s.hub.Publish(ev)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) postBoost(w http.ResponseWriter, r *http.Request, u User) error {
+	if s.features.DisableBoosts {
+		return &FeatureError{Feature: "boosts"}
+	}
+	room, msg, err := s.pathMessage(r, u)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Content string `json:"content"`
+	}
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	content := strings.TrimSpace(req.Content)
+	if n := utf8.RuneCountInString(content); n < 1 || n > MaxBoostLength {
+		return invalid("content", "must be 1 to %d characters", MaxBoostLength)
+	}
+	if strings.ContainsFunc(content, isControl) {
+		return invalid("content", "must not contain control characters")
+	}
+	boost, ev, err := s.store.CreateBoost(r.Context(), room.ID, msg.ID, u.ID, content)
+	if err != nil {
+		return err
+	}
+	s.hub.Publish(ev)
+	writeJSON(w, http.StatusCreated, map[string]any{"boost": boost})
+	return nil
+}
+
+func (s *Server) deleteBoost(w http.ResponseWriter, r *http.Request, u User) error {
+	if s.features.DisableBoosts {
+		return &FeatureError{Feature: "boosts"}
+	}
+	room, msg, err := s.pathMessage(r, u)
+	if err != nil {
+		return err
+	}
+	bid, err := pathID(r, "bid", "boost")
+	if err != nil {
+		return err
+	}
+	boost, err := s.store.Boost(r.Context(), room.ID, msg.ID, bid)
+	if err != nil {
+		return err
+	}
+	if boost.Booster.ID != u.ID {
+		return forbidden("only the booster can remove a boost")
+	}
+	ev, err := s.store.DeleteBoost(r.Context(), room.ID, msg.ID, bid)
+	if err != nil {
+		return err
+	}
+	s.hub.Publish(ev)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getSearch(w http.ResponseWriter, r *http.Request, u User) error {
+	if s.features.DisableSearch {
+		return &FeatureError{Feature: "search"}
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > maxSearchLength {
+		return invalid("q", "must be at most %d characters", maxSearchLength)
+	}
+	var msgs []Message
+	if q != "" {
+		var err error
+		if msgs, err = s.store.Search(r.Context(), u.ID, q, maxSearchHits); err != nil {
+			return err
+		}
+	}
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+	return nil
+}

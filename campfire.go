@@ -1,0 +1,210 @@
+// Package campfire is a complete team chat for any Go web application:
+// rooms (open, closed and direct), rich-text messages with @mentions and
+// /play sounds, boosts, search, presence and typing, delivered live over
+// WebSockets or Server-Sent Events.
+//
+// A host builds a [*Server] from a [Store] and the transports it wants, and
+// mounts it as an [http.Handler] under any prefix:
+//
+//	db, err := sqlite.Open(ctx, "chat.db", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer db.Close()
+//	chat, err := campfire.New(campfire.Config{
+//		Store:      db,
+//		Transports: []campfire.Transport{websocket.New(nil), sse.New(nil)},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer chat.Shutdown(ctx)
+//	mux.Handle("/chat/", http.StripPrefix("/chat", chat))
+//
+// The HTTP API and the event stream are described in PROTOCOL.md. Without
+// [Config.Authenticate], campfire keeps its own accounts: the first visitor
+// sets up the admin and the "All Talk" room, and others join with the
+// account's join code.
+package campfire
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a [Server]. Only Store is required; every other field's
+// zero value is a documented default.
+type Config struct {
+	// Store keeps everything durable. Required.
+	Store Store
+
+	// Transports carry the live event stream to clients (WebSocket, SSE).
+	// Nil: no live events; the HTTP API still works, and clients can poll
+	// GET /api/v1/rooms/{id}/events.
+	Transports []Transport
+
+	// Broker carries events between the nodes of a cluster. Nil: in-process,
+	// one node.
+	Broker Broker
+
+	// Authenticate, when set, maps a request to the host's signed-in person,
+	// who is provisioned as a chat user on first sight (by ExternalID). It
+	// returns an error matching ErrUnauthenticated for anonymous requests.
+	// The built-in setup, join and password sign-in endpoints are then off.
+	// Nil: built-in accounts.
+	Authenticate func(*http.Request) (Identity, error)
+
+	// Features switches optional features off. The zero value enables every
+	// feature this version has.
+	Features Features
+
+	// TrustedOrigins are origins ("https://app.example.com") allowed to make
+	// cross-origin unsafe requests and WebSocket upgrades. Nil: same origin only.
+	TrustedOrigins []string
+
+	// SessionMaxAge is how long a built-in session lasts. Zero: one year.
+	SessionMaxAge time.Duration
+
+	// MaxBodyBytes caps request bodies. Zero: 1 MiB.
+	MaxBodyBytes int64
+
+	// ClientIP returns the address that login throttling counts per. Nil:
+	// the host part of the request's RemoteAddr. Hosts behind a proxy set
+	// this to read their trusted forwarding header.
+	ClientIP func(*http.Request) string
+
+	// Logger receives the server's structured logs. Nil: slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Nil: time.Now.
+	Now func() time.Time
+}
+
+// Features lists the optional features a host can switch off. A switched-off
+// feature answers 501 feature_disabled, and GET /api/v1/features says so.
+type Features struct {
+	DisableSearch bool
+	DisableBoosts bool
+}
+
+// Transport is a way to carry the event stream to clients. The transport
+// packages (transport/websocket, transport/sse) implement it.
+type Transport interface {
+	// Routes returns the transport's handlers by ServeMux pattern, relative
+	// to the API prefix (e.g. "GET /ws" serves GET /api/v1/ws). The
+	// handlers use s to authenticate requests and to subscribe to events.
+	Routes(s *Server) map[string]http.Handler
+}
+
+// Server is a campfire: an [http.Handler] serving the JSON API and the
+// transports' event streams, and a Go API for the host.
+type Server struct {
+	store    Store
+	hub      *Hub
+	renderer *Renderer
+	features Features
+	auth     func(*http.Request) (Identity, error)
+	logger   *slog.Logger
+	now      func() time.Time
+	clientIP func(*http.Request) string
+
+	sessionMaxAge time.Duration
+	maxBody       int64
+
+	mux          *http.ServeMux
+	crossOrigin  *http.CrossOriginProtection
+	loginLimits  *limiterSet
+	dummyHash    func() string
+	shutdownOnce sync.Once
+}
+
+// New validates cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("campfire: Config.Store is required")
+	}
+	s := &Server{
+		store:         cfg.Store,
+		renderer:      NewRenderer(),
+		features:      cfg.Features,
+		auth:          cfg.Authenticate,
+		logger:        cfg.Logger,
+		now:           cfg.Now,
+		clientIP:      cfg.ClientIP,
+		sessionMaxAge: cfg.SessionMaxAge,
+		maxBody:       cfg.MaxBodyBytes,
+		crossOrigin:   http.NewCrossOriginProtection(),
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.clientIP == nil {
+		s.clientIP = remoteHost
+	}
+	if s.sessionMaxAge <= 0 {
+		s.sessionMaxAge = 365 * 24 * time.Hour
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	for _, o := range cfg.TrustedOrigins {
+		if err := s.crossOrigin.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	s.loginLimits = newLimiterSet(loginRate, loginBurst, s.now)
+	s.dummyHash = sync.OnceValue(func() string {
+		h, _ := HashPassword("campfire: no such user")
+		return h
+	})
+	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now})
+	if err != nil {
+		return nil, err
+	}
+	s.hub = hub
+	s.mux = s.routes(cfg.Transports)
+	return s, nil
+}
+
+// Hub is the server's event hub: subscribe to it to follow rooms from Go.
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Store is the store the server was built with.
+func (s *Server) Store() Store { return s.store }
+
+// ServeHTTP serves the API under /api/v1.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		// No route: answer the mux's 404 or 405 in the protocol's shape.
+		jsonMuxError(h).ServeHTTP(w, r)
+		return
+	}
+	// The mux, not the handler found above, sets the request's path values.
+	s.mux.ServeHTTP(w, r)
+}
+
+// Shutdown closes every live connection with a going-away code and waits
+// until the server's goroutines are gone or ctx ends. It does not close the
+// Store, which the host opened.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.shutdownOnce.Do(func() { err = s.hub.shutdown(ctx) })
+	return err
+}
+
+// remoteHost is the host part of r.RemoteAddr.
+func remoteHost(r *http.Request) string {
+	addr := r.RemoteAddr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		addr = addr[:i]
+	}
+	return strings.Trim(addr, "[]")
+}

@@ -1,0 +1,108 @@
+// Command server runs a complete Campfire on an embedded SQLite database.
+//
+//	go run ./examples/server [-addr localhost:8080] [-db ./campfire.db]
+//
+// The flags can also be set with CAMPFIRE_ADDR and CAMPFIRE_DB. The first
+// visitor sets up the admin account (POST /api/v1/setup, or the web client).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/opencampfire/campfire"
+	"github.com/opencampfire/campfire/store/sqlite"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "campfire:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and blocks until SIGINT or SIGTERM, then shuts down
+// cleanly: connections are told the server is going away and the database
+// is closed after the last request.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout *os.File) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	addr := fs.String("addr", envOr(getenv, "CAMPFIRE_ADDR", "localhost:8080"), "address to listen on (env CAMPFIRE_ADDR)")
+	dbPath := fs.String("db", envOr(getenv, "CAMPFIRE_DB", "./campfire.db"), "SQLite database file (env CAMPFIRE_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	db, err := sqlite.Open(ctx, *dbPath, &sqlite.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	chat, err := campfire.New(campfire.Config{
+		Store:      db,
+		Transports: transports(),
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           routes(chat),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "campfire listening on http://%s (database %s)\n", ln.Addr(), *dbPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Close live connections first: Server.Shutdown would wait for them.
+	chatErr := chat.Shutdown(shutdownCtx)
+	srvErr := srv.Shutdown(shutdownCtx)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(chatErr, srvErr)
+}
+
+// routes mounts the chat at the root; the API lives under /api/v1.
+func routes(chat http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", chat)
+	mux.HandleFunc("GET /up", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

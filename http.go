@@ -1,0 +1,312 @@
+package campfire
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// apiPrefix is where the API lives under the server's mount point.
+const apiPrefix = "/api/v1"
+
+// handlerFunc is an API handler: it returns an error instead of writing one,
+// so that errors are mapped in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// authedFunc is a handler for signed-in users.
+type authedFunc func(w http.ResponseWriter, r *http.Request, u User) error
+
+func (s *Server) routes(transports []Transport) *http.ServeMux {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+apiPrefix+path, s.serve(h))
+	}
+	authed := func(pattern string, h authedFunc) {
+		handle(pattern, s.signedIn(h))
+	}
+
+	handle("GET /features", s.getFeatures)
+	handle("GET /setup", s.getSetup)
+	handle("POST /setup", s.postSetup)
+	handle("POST /session", s.postSession)
+	handle("GET /session", s.signedIn(s.getSession))
+	handle("DELETE /session", s.deleteSession)
+	handle("POST /join/{code}", s.postJoin)
+
+	authed("GET /account", s.getAccount)
+	authed("PATCH /account", s.patchAccount)
+	authed("POST /account/join_code", s.postJoinCode)
+
+	authed("GET /users", s.getUsers)
+	authed("GET /users/{id}", s.getUser)
+	authed("GET /users/{id}/avatar", s.getAvatar)
+	authed("PATCH /users/me", s.patchMe)
+	authed("PATCH /users/{id}", s.patchUser)
+
+	authed("GET /rooms", s.getRooms)
+	authed("POST /rooms", s.postRoom)
+	authed("GET /rooms/{id}", s.getRoom)
+	authed("PATCH /rooms/{id}", s.patchRoom)
+	authed("DELETE /rooms/{id}", s.deleteRoom)
+	authed("PUT /rooms/{id}/involvement", s.putInvolvement)
+	authed("POST /rooms/{id}/read", s.postRead)
+	authed("POST /rooms/{id}/typing", s.postTyping)
+	authed("POST /rooms/{id}/presence", s.postPresence)
+	authed("GET /rooms/{id}/events", s.getEvents)
+
+	authed("GET /rooms/{id}/messages", s.getMessages)
+	authed("POST /rooms/{id}/messages", s.postMessage)
+	authed("PATCH /rooms/{id}/messages/{mid}", s.patchMessage)
+	authed("DELETE /rooms/{id}/messages/{mid}", s.deleteMessage)
+	authed("POST /rooms/{id}/messages/{mid}/boosts", s.postBoost)
+	authed("DELETE /rooms/{id}/messages/{mid}/boosts/{bid}", s.deleteBoost)
+
+	authed("GET /search", s.getSearch)
+
+	for _, t := range transports {
+		for pattern, h := range t.Routes(s) {
+			method, path, _ := strings.Cut(pattern, " ")
+			mux.Handle(method+" "+apiPrefix+path, s.guardTransport(h))
+		}
+	}
+	return mux
+}
+
+// serve adapts h: cross-origin protection for unsafe methods, then errors
+// written in the protocol's shape.
+func (s *Server) serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.crossOrigin.Check(r); err != nil {
+			writeError(w, r, s.logger, forbidden("cross-origin request refused"))
+			return
+		}
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.logger, err)
+		}
+	})
+}
+
+// guardTransport applies the same cross-origin rule to a transport's
+// handlers. GET requests pass CrossOriginProtection by design, so WebSocket
+// upgrades are checked by the transport itself against the same origins
+// (see [Server.CheckOrigin]).
+func (s *Server) guardTransport(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.crossOrigin.Check(r); err != nil {
+			writeError(w, r, s.logger, forbidden("cross-origin request refused"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// signedIn authenticates the request and passes the user to h.
+func (s *Server) signedIn(h authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := s.Authenticate(r)
+		if err != nil {
+			return err
+		}
+		r = r.WithContext(contextWithUser(r.Context(), u))
+		return h(w, r, u)
+	}
+}
+
+// jsonMuxError turns the mux's plain-text 404 and 405 answers into the
+// protocol's JSON error shape.
+func jsonMuxError(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&muxErrorWriter{ResponseWriter: w}, r)
+	})
+}
+
+type muxErrorWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *muxErrorWriter) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	detail := ErrorDetail{Code: "not_found", Message: "no such endpoint"}
+	if status == http.StatusMethodNotAllowed {
+		detail = ErrorDetail{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}
+	}
+	w.Header().Del("X-Content-Type-Options")
+	writeJSON(w.ResponseWriter, status, ErrorBody{Error: detail})
+}
+
+func (w *muxErrorWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusNotFound)
+	}
+	return len(b), nil // the mux's own text is replaced by the JSON above
+}
+
+// decodeJSON reads the request body as JSON into v. It requires the JSON
+// content type, caps the size, and refuses trailing data.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errUnsupportedMediaType
+	}
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return errInvalidJSON("empty body")
+		}
+		return errInvalidJSON(jsonErrorDetail(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		return errInvalidJSON("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonErrorDetail describes a decoding error without echoing the input.
+func jsonErrorDetail(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return te.Field + " must be " + jsonTypeName(te.Type.Kind().String())
+		}
+		return "expected " + jsonTypeName(te.Type.Kind().String())
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return "malformed"
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "ptr":
+		return "a value of the right type"
+	}
+	return "a number"
+}
+
+// pathID parses the path value name as a positive id. A malformed id names
+// nothing, so it is answered like a missing one.
+func pathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, NotFound(what)
+	}
+	return id, nil
+}
+
+// queryID parses an optional id query parameter; 0 when absent.
+func queryID(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, invalid(name, "must be a non-negative integer")
+	}
+	return id, nil
+}
+
+// Login throttling: Campfire allows 10 attempts per 3 minutes; so do we,
+// per client address and per account, refilling one attempt every 18s.
+const (
+	loginRate  = rate.Limit(1.0 / 18)
+	loginBurst = 10
+)
+
+// limiterSet is a set of token buckets by key that forgets idle keys, so
+// that a flood of distinct keys cannot grow it without bound.
+type limiterSet struct {
+	mu        sync.Mutex
+	limit     rate.Limit
+	burst     int
+	now       func() time.Time
+	buckets   map[string]*rate.Limiter
+	lastSweep time.Time
+}
+
+func newLimiterSet(limit rate.Limit, burst int, now func() time.Time) *limiterSet {
+	return &limiterSet{limit: limit, burst: burst, now: now, buckets: map[string]*rate.Limiter{}}
+}
+
+// allow takes a token for every key, or none if any key is out of tokens, in
+// which case it says how long until that key has one again.
+func (l *limiterSet) allow(keys ...string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.sweep(now)
+	lims := make([]*rate.Limiter, len(keys))
+	for i, k := range keys {
+		lim := l.buckets[k]
+		if lim == nil {
+			lim = rate.NewLimiter(l.limit, l.burst)
+			l.buckets[k] = lim
+		}
+		lims[i] = lim
+	}
+	var wait time.Duration
+	for _, lim := range lims {
+		if lim.TokensAt(now) < 1 {
+			r := lim.ReserveN(now, 1)
+			wait = max(wait, r.DelayFrom(now))
+			r.CancelAt(now)
+		}
+	}
+	if wait > 0 {
+		return false, wait
+	}
+	for _, lim := range lims {
+		lim.AllowN(now, 1)
+	}
+	return true, 0
+}
+
+// sweep drops buckets that have refilled completely: they are
+// indistinguishable from new ones.
+func (l *limiterSet) sweep(now time.Time) {
+	since := now.Sub(l.lastSweep)
+	if since < time.Minute && (len(l.buckets) < 10000 || since < time.Second) {
+		return
+	}
+	l.lastSweep = now
+	for k, lim := range l.buckets {
+		if lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.buckets, k)
+		}
+	}
+}

@@ -1,0 +1,1064 @@
+package campfire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Hub fans events out to the live connections of this node: per room to
+// the connections subscribed to it, and per user to all of a user's
+// connections. Each event is encoded once; every subscriber's queue holds
+// the same bytes. Publishing never blocks on a subscriber: one whose queue
+// overflows is closed with [ReasonSlowConsumer].
+//
+// Durable room events are delivered in sequence order per room, whatever
+// order they are published in (concurrent requests, several nodes): the Hub
+// holds back an event until the ones before it have arrived, and fetches
+// from the Store any that do not arrive in time.
+type Hub struct {
+	store  Store
+	broker Broker
+	logger *slog.Logger
+	now    func() time.Time
+
+	queueBytes int
+	typingTTL  time.Duration
+	gapWait    time.Duration
+
+	mu    sync.Mutex
+	rooms map[int64]*hubRoom
+	users map[int64]map[*Subscriber]struct{}
+
+	stopBroker func()
+	conns      sync.WaitGroup
+	stop       chan struct{}
+	janitor    sync.WaitGroup
+	closed     atomic.Bool
+	nextID     atomic.Uint64
+}
+
+// Broker carries what a Hub publishes to the Hubs of every node, its own
+// included. Implementations deliver each room's messages to a receiver in
+// the order they were published on one node; the Hub restores the global
+// order of durable events from their sequence numbers.
+type Broker interface {
+	// Publish hands m to every subscribed receiver.
+	Publish(ctx context.Context, m BrokerMessage) error
+	// Subscribe registers receive for every message published from now on,
+	// until stop is called. receive must not block for long.
+	Subscribe(receive func(BrokerMessage)) (stop func(), err error)
+}
+
+// BrokerMessage is what crosses between nodes: an event for a room's
+// subscribers or a user's connections, or an instruction about connections.
+type BrokerMessage struct {
+	Op     BrokerOp `json:"op"`
+	Event  Event    `json:"event,omitzero"`
+	RoomID int64    `json:"room_id,omitempty"`
+	UserID int64    `json:"user_id,omitempty"`
+	// Session is the key of a session whose connections must close.
+	Session string `json:"session,omitempty"`
+}
+
+// BrokerOp says what a BrokerMessage asks of each node.
+type BrokerOp string
+
+const (
+	OpRoomEvent  BrokerOp = "room_event"  // deliver Event to Event.RoomID's subscribers
+	OpUserEvent  BrokerOp = "user_event"  // deliver Event to UserID's connections
+	OpLeaveRoom  BrokerOp = "leave_room"  // unsubscribe UserID's connections from RoomID
+	OpEndSession BrokerOp = "end_session" // close Session's connections
+	OpEndUser    BrokerOp = "end_user"    // close UserID's connections
+)
+
+// MemoryBroker is a Broker within one process. Several Hubs sharing one
+// behave as the nodes of a cluster; tests use it to prove the seam.
+type MemoryBroker struct {
+	mu        sync.RWMutex
+	receivers map[int]func(BrokerMessage)
+	next      int
+}
+
+// NewMemoryBroker returns an in-process Broker.
+func NewMemoryBroker() *MemoryBroker {
+	return &MemoryBroker{receivers: map[int]func(BrokerMessage){}}
+}
+
+// Publish calls every receiver before returning.
+func (b *MemoryBroker) Publish(_ context.Context, m BrokerMessage) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, r := range b.receivers {
+		r(m)
+	}
+	return nil
+}
+
+// Subscribe adds receive until stop is called.
+func (b *MemoryBroker) Subscribe(receive func(BrokerMessage)) (func(), error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.next
+	b.next++
+	b.receivers[id] = receive
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.receivers, id)
+	}, nil
+}
+
+type hubConfig struct {
+	broker Broker
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// Defaults of the Hub.
+const (
+	// DefaultQueueBytes bounds what may wait for one slow connection.
+	DefaultQueueBytes = 1 << 20
+	typingThrottle    = time.Second
+	typingExpiry      = 5 * time.Second
+	httpPresenceTTL   = 60 * time.Second
+	gapWait           = 2 * time.Second
+	janitorInterval   = 250 * time.Millisecond
+)
+
+func newHub(cfg hubConfig) (*Hub, error) {
+	h := &Hub{
+		store: cfg.store, broker: cfg.broker, logger: cfg.logger, now: cfg.now,
+		queueBytes: DefaultQueueBytes, typingTTL: typingExpiry, gapWait: gapWait,
+		rooms: map[int64]*hubRoom{},
+		users: map[int64]map[*Subscriber]struct{}{},
+		stop:  make(chan struct{}),
+	}
+	if h.broker != nil {
+		stop, err := h.broker.Subscribe(h.receive)
+		if err != nil {
+			return nil, err
+		}
+		h.stopBroker = stop
+	}
+	h.janitor.Add(1)
+	go h.runJanitor()
+	return h, nil
+}
+
+// send hands m to the broker, or straight to this Hub with none.
+func (h *Hub) send(m BrokerMessage) {
+	if h.broker == nil {
+		h.receive(m)
+		return
+	}
+	if err := h.broker.Publish(context.Background(), m); err != nil {
+		// Durable events are not lost: subscribers that miss them fetch them
+		// from the Store when they notice the gap.
+		h.logger.Error("campfire: broker publish failed", "op", m.Op, "err", err)
+	}
+}
+
+// receive applies a message from the broker to this node's connections.
+func (h *Hub) receive(m BrokerMessage) {
+	switch m.Op {
+	case OpRoomEvent:
+		h.deliverRoom(m.Event)
+	case OpUserEvent:
+		h.deliverUser(m.UserID, frameOf(m.Event))
+	case OpLeaveRoom:
+		h.leaveRoom(m.RoomID, m.UserID)
+	case OpEndSession:
+		h.closeWhere(func(s *Subscriber) bool { return s.session == m.Session && m.Session != "" }, ReasonSessionEnded)
+	case OpEndUser:
+		h.closeWhere(func(s *Subscriber) bool { return s.user.ID == m.UserID }, ReasonSessionEnded)
+	}
+}
+
+// Publish delivers a room event to the room's subscribers on every node.
+func (h *Hub) Publish(ev Event) {
+	if ev.Type == "" || ev.RoomID == 0 {
+		return
+	}
+	h.send(BrokerMessage{Op: OpRoomEvent, Event: ev})
+}
+
+// PublishUser delivers an event to every connection of a user, on every node.
+func (h *Hub) PublishUser(userID int64, ev Event) {
+	h.send(BrokerMessage{Op: OpUserEvent, UserID: userID, Event: ev})
+}
+
+// publishUserValue encodes v as the Data of a per-user event.
+func (h *Hub) publishUserValue(userID int64, t EventType, roomID int64, v any) {
+	ev, err := NewEvent(t, roomID, 0, v)
+	if err != nil {
+		h.logger.Error("campfire: encoding event", "type", t, "err", err)
+		return
+	}
+	h.PublishUser(userID, ev)
+}
+
+// LeaveRoom stops a user's connections on every node from receiving a room's
+// events, and forgets their presence there.
+func (h *Hub) LeaveRoom(roomID, userID int64) {
+	h.send(BrokerMessage{Op: OpLeaveRoom, RoomID: roomID, UserID: userID})
+}
+
+// EndSession closes every connection of a session, on every node.
+func (h *Hub) EndSession(key string) {
+	h.send(BrokerMessage{Op: OpEndSession, Session: key})
+}
+
+// EndUser closes every connection of a user, on every node.
+func (h *Hub) EndUser(userID int64) {
+	h.send(BrokerMessage{Op: OpEndUser, UserID: userID})
+}
+
+// Frame is one encoded event in a subscriber's queue. Data is shared by
+// every subscriber that receives the event: never modify it.
+type Frame struct {
+	RoomID int64
+	Seq    int64
+	Data   []byte
+}
+
+func frameOf(ev Event) Frame {
+	return Frame{RoomID: ev.RoomID, Seq: ev.Seq, Data: ev.AppendJSON(nil)}
+}
+
+// hubRoom is the Hub's state for one room with live subscribers.
+type hubRoom struct {
+	id int64
+	mu sync.Mutex
+	// next is the seq of the next durable event to deliver; later ones
+	// wait in pending until it arrives.
+	next       int64
+	pending    map[int64]Event
+	gapSince   time.Time
+	subs       map[*Subscriber]struct{}
+	presence   map[int64]map[string]time.Time // user -> connection key -> expiry (zero: none)
+	typing     map[int64]typingState
+	refreshing bool
+}
+
+type typingState struct {
+	user     UserRef
+	lastSent time.Time
+	expires  time.Time
+}
+
+// room returns the state of a room, creating it with the room's current
+// LastSeq as the point from which events are delivered live.
+func (h *Hub) room(ctx context.Context, roomID int64) (*hubRoom, error) {
+	h.mu.Lock()
+	rs := h.rooms[roomID]
+	h.mu.Unlock()
+	if rs != nil {
+		return rs, nil
+	}
+	room, err := h.store.Room(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if rs = h.rooms[roomID]; rs == nil {
+		rs = &hubRoom{
+			id: roomID, next: room.LastSeq + 1,
+			pending:  map[int64]Event{},
+			subs:     map[*Subscriber]struct{}{},
+			presence: map[int64]map[string]time.Time{},
+			typing:   map[int64]typingState{},
+		}
+		h.rooms[roomID] = rs
+	}
+	return rs, nil
+}
+
+func (h *Hub) lookupRoom(roomID int64) *hubRoom {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[roomID]
+}
+
+// deliverRoom delivers a room event to the room's subscribers, durable ones
+// in sequence order.
+func (h *Hub) deliverRoom(ev Event) {
+	rs := h.lookupRoom(ev.RoomID)
+	if rs == nil {
+		return // nobody here follows the room
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if ev.Seq == 0 {
+		rs.broadcast(frameOf(ev), nil)
+		return
+	}
+	if ev.Seq < rs.next {
+		return // already delivered, or older than every subscription here
+	}
+	rs.pending[ev.Seq] = ev
+	rs.flushPending()
+	if len(rs.pending) > 0 && rs.gapSince.IsZero() {
+		rs.gapSince = h.now()
+	}
+}
+
+// flushPending delivers the pending events that are next in sequence.
+// Callers hold rs.mu.
+func (rs *hubRoom) flushPending() {
+	for {
+		ev, ok := rs.pending[rs.next]
+		if !ok {
+			break
+		}
+		delete(rs.pending, rs.next)
+		rs.next++
+		rs.broadcast(frameOf(ev), nil)
+	}
+	if len(rs.pending) == 0 {
+		rs.gapSince = time.Time{}
+	}
+}
+
+// broadcast queues f for every subscriber but skip. Callers hold rs.mu.
+func (rs *hubRoom) broadcast(f Frame, skip *Subscriber) {
+	for s := range rs.subs {
+		if s != skip {
+			s.deliver(f)
+		}
+	}
+}
+
+// fillGaps fetches from the Store the durable events that were published
+// but never arrived (a node died between commit and publish, a broker
+// dropped a message), so that no subscriber waits forever.
+func (h *Hub) fillGaps(ctx context.Context) {
+	h.mu.Lock()
+	var stuck []*hubRoom
+	now := h.now()
+	for _, rs := range h.rooms {
+		rs.mu.Lock()
+		if !rs.gapSince.IsZero() && now.Sub(rs.gapSince) >= h.gapWait && !rs.refreshing {
+			rs.refreshing = true
+			stuck = append(stuck, rs)
+		}
+		rs.mu.Unlock()
+	}
+	h.mu.Unlock()
+	for _, rs := range stuck {
+		rs.mu.Lock()
+		from := rs.next - 1
+		rs.mu.Unlock()
+		events, err := h.store.Events(ctx, rs.id, from, 0)
+		rs.mu.Lock()
+		rs.refreshing = false
+		if err != nil {
+			h.logger.Warn("campfire: filling a gap in a room's events", "room_id", rs.id, "err", err)
+			if errors.Is(err, ErrResync) {
+				// Too old to fetch: tell subscribers to reload, and go on
+				// from what did arrive.
+				rs.broadcast(resyncFrame(rs.id), nil)
+				rs.next = slices.Min(mapsKeys(rs.pending))
+				rs.flushPending()
+			}
+			rs.mu.Unlock()
+			continue
+		}
+		for _, ev := range events {
+			if ev.Seq >= rs.next {
+				rs.pending[ev.Seq] = ev
+			}
+		}
+		rs.flushPending()
+		rs.mu.Unlock()
+	}
+}
+
+func mapsKeys(m map[int64]Event) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func resyncFrame(roomID int64) Frame {
+	return Frame{RoomID: roomID, Data: Event{Type: EventResync, RoomID: roomID}.AppendJSON(nil)}
+}
+
+// deliverUser queues f for every connection of the user on this node.
+func (h *Hub) deliverUser(userID int64, f Frame) {
+	h.mu.Lock()
+	subs := make([]*Subscriber, 0, len(h.users[userID]))
+	for s := range h.users[userID] {
+		subs = append(subs, s)
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.deliver(f)
+	}
+}
+
+// Present returns the users present in a room on this node, ascending.
+func (h *Hub) Present(roomID int64) []int64 {
+	rs := h.lookupRoom(roomID)
+	if rs == nil {
+		return nil
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.presentUsers()
+}
+
+func (rs *hubRoom) presentUsers() []int64 {
+	ids := make([]int64, 0, len(rs.presence))
+	for id := range rs.presence {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// SetPresence records that a connection (key) of a user is looking at a
+// room, or no longer is. Presence counts connections: a user is present
+// while any of theirs is. Keys starting with "http:" come from plain HTTP
+// clients and expire unless renewed within a minute.
+func (h *Hub) SetPresence(roomID, userID int64, key string, present bool) {
+	rs, err := h.room(context.Background(), roomID)
+	if err != nil {
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var expiry time.Time
+	if len(key) > 5 && key[:5] == "http:" {
+		expiry = h.now().Add(httpPresenceTTL)
+	}
+	if rs.setPresence(userID, key, present, expiry) {
+		rs.broadcastPresence()
+	}
+}
+
+// setPresence reports whether the set of present users changed.
+func (rs *hubRoom) setPresence(userID int64, key string, present bool, expiry time.Time) bool {
+	keys := rs.presence[userID]
+	was := len(keys) > 0
+	if present {
+		if keys == nil {
+			keys = map[string]time.Time{}
+			rs.presence[userID] = keys
+		}
+		keys[key] = expiry
+		return !was
+	}
+	delete(keys, key)
+	if len(keys) == 0 {
+		delete(rs.presence, userID)
+	}
+	return was && len(keys) == 0
+}
+
+func (rs *hubRoom) broadcastPresence() {
+	ev, _ := NewEvent(EventPresence, rs.id, 0, map[string][]int64{"user_ids": rs.presentUsers()})
+	rs.broadcast(frameOf(ev), nil)
+}
+
+// Typing tells a room that user started or stopped typing. Starts are
+// throttled to one a second; a start not renewed within five seconds
+// expires with a stop.
+func (h *Hub) Typing(roomID int64, user UserRef, start bool) {
+	rs := h.lookupRoom(roomID)
+	if rs == nil {
+		return // nobody here follows the room
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	now := h.now()
+	st, typing := rs.typing[user.ID]
+	if !start {
+		if typing {
+			delete(rs.typing, user.ID)
+			rs.broadcastTyping(user, "stop")
+		}
+		return
+	}
+	st.user, st.expires = user, now.Add(h.typingTTL)
+	send := !typing || now.Sub(st.lastSent) >= typingThrottle
+	if send {
+		st.lastSent = now
+	}
+	rs.typing[user.ID] = st
+	if send {
+		rs.broadcastTyping(user, "start")
+	}
+}
+
+func (rs *hubRoom) broadcastTyping(user UserRef, state string) {
+	ev, _ := NewEvent(EventTyping, rs.id, 0, typingData{User: typingUser{ID: user.ID, Name: user.Name}, State: state})
+	f := frameOf(ev)
+	for s := range rs.subs {
+		if s.user.ID != user.ID {
+			s.deliver(f)
+		}
+	}
+}
+
+type typingUser struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type typingData struct {
+	User  typingUser `json:"user"`
+	State string     `json:"state"`
+}
+
+// runJanitor expires typing and HTTP presence and fills event gaps.
+func (h *Hub) runJanitor() {
+	defer h.janitor.Done()
+	t := time.NewTicker(janitorInterval)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.expire()
+			h.fillGaps(ctx)
+		}
+	}
+}
+
+func (h *Hub) expire() {
+	now := h.now()
+	h.mu.Lock()
+	rooms := make([]*hubRoom, 0, len(h.rooms))
+	for id, rs := range h.rooms {
+		rs.mu.Lock()
+		idle := len(rs.subs) == 0 && len(rs.presence) == 0 && len(rs.pending) == 0
+		rs.mu.Unlock()
+		if idle {
+			delete(h.rooms, id) // re-created from the Store when needed
+			continue
+		}
+		rooms = append(rooms, rs)
+	}
+	h.mu.Unlock()
+	for _, rs := range rooms {
+		rs.mu.Lock()
+		for id, st := range rs.typing {
+			if now.After(st.expires) {
+				delete(rs.typing, id)
+				rs.broadcastTyping(st.user, "stop")
+			}
+		}
+		changed := false
+		for userID, keys := range rs.presence {
+			for key, exp := range keys {
+				if !exp.IsZero() && now.After(exp) && rs.setPresence(userID, key, false, time.Time{}) {
+					changed = true
+				}
+			}
+		}
+		if changed {
+			rs.broadcastPresence()
+		}
+		rs.mu.Unlock()
+	}
+}
+
+// leaveRoom unsubscribes a user's connections on this node from a room.
+func (h *Hub) leaveRoom(roomID, userID int64) {
+	rs := h.lookupRoom(roomID)
+	if rs == nil {
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for s := range rs.subs {
+		if s.user.ID == userID {
+			delete(rs.subs, s)
+			s.forgetRoom(roomID)
+		}
+	}
+	if _, ok := rs.presence[userID]; ok {
+		delete(rs.presence, userID)
+		rs.broadcastPresence()
+	}
+	if st, ok := rs.typing[userID]; ok {
+		delete(rs.typing, userID)
+		rs.broadcastTyping(st.user, "stop")
+	}
+}
+
+func (h *Hub) closeWhere(match func(*Subscriber) bool, reason CloseReason) {
+	h.mu.Lock()
+	var victims []*Subscriber
+	for _, subs := range h.users {
+		for s := range subs {
+			if match(s) {
+				victims = append(victims, s)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range victims {
+		s.Close(reason)
+	}
+}
+
+// shutdown closes every connection with ReasonGoingAway and waits for the
+// transports to let go of them and for the Hub's own goroutine to end.
+func (h *Hub) shutdown(ctx context.Context) error {
+	h.closed.Store(true)
+	h.closeWhere(func(*Subscriber) bool { return true }, ReasonGoingAway)
+	close(h.stop)
+	if h.stopBroker != nil {
+		h.stopBroker()
+	}
+	done := make(chan struct{})
+	go func() {
+		h.janitor.Wait()
+		h.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ErrClosed is returned by a closed Hub or Subscriber.
+var ErrClosed = errors.New("campfire: closed")
+
+// CloseReason says why a connection was closed, as a WebSocket close code
+// and a short text that transports pass on.
+type CloseReason struct {
+	Code int
+	Text string
+}
+
+// Reasons a Hub closes connections.
+var (
+	ReasonGoingAway     = CloseReason{Code: 1001, Text: "server shutting down"}
+	ReasonSlowConsumer  = CloseReason{Code: 1008, Text: "too slow to keep up; reconnect and resume"}
+	ReasonSessionEnded  = CloseReason{Code: 1008, Text: "session ended"}
+	ReasonClientClosed  = CloseReason{Code: 1000, Text: "closed"}
+	ReasonInternalError = CloseReason{Code: 1011, Text: "internal error"}
+)
+
+// Connect registers a live connection of a signed-in user (session is the
+// session's key, empty for host identities). The user's per-user events
+// reach it from now on; rooms are followed with [Subscriber.Subscribe].
+// The transport must call Close when the connection ends; Shutdown waits
+// for that.
+func (h *Hub) Connect(user User, session string) (*Subscriber, error) {
+	if h.closed.Load() {
+		return nil, ErrClosed
+	}
+	s := &Subscriber{
+		hub: h, user: user, session: session,
+		id:     h.nextID.Add(1),
+		notify: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		rooms:  map[int64]*subRoom{},
+		limit:  h.queueBytes,
+	}
+	h.conns.Add(1)
+	h.mu.Lock()
+	if h.users[user.ID] == nil {
+		h.users[user.ID] = map[*Subscriber]struct{}{}
+	}
+	h.users[user.ID][s] = struct{}{}
+	h.mu.Unlock()
+	if h.closed.Load() { // raced with shutdown
+		s.Close(ReasonGoingAway)
+	}
+	return s, nil
+}
+
+// Connect authenticates r and registers a live connection for its user:
+// what a transport calls at the upgrade. It returns ErrUnauthenticated
+// without a valid session.
+func (s *Server) Connect(r *http.Request) (*Subscriber, error) {
+	u, key, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.hub.Connect(u, key)
+}
+
+// Subscriber is one live connection: a bounded queue of frames that the
+// transport drains, and the rooms it follows.
+type Subscriber struct {
+	hub     *Hub
+	user    User
+	session string
+	id      uint64
+
+	mu       sync.Mutex
+	queue    []Frame
+	queued   int // bytes in queue
+	limit    int
+	notify   chan struct{}
+	done     chan struct{}
+	reason   CloseReason
+	closed   bool
+	detached bool
+	rooms    map[int64]*subRoom
+	present  map[int64]bool
+}
+
+// subRoom is a subscriber's position in one room.
+type subRoom struct {
+	last      int64 // seq of the last durable event queued
+	replaying bool
+	held      []Frame // live frames that arrived during the replay
+}
+
+// User is the user the connection belongs to.
+func (s *Subscriber) User() User { return s.user }
+
+// Notify is signalled when frames are queued or the subscriber closes.
+func (s *Subscriber) Notify() <-chan struct{} { return s.notify }
+
+// Done is closed when the subscriber is closed.
+func (s *Subscriber) Done() <-chan struct{} { return s.done }
+
+// Reason is why the subscriber closed; valid after Done.
+func (s *Subscriber) Reason() CloseReason {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason
+}
+
+// Take moves the queued frames to dst and returns it: everything that is
+// waiting, so the transport can coalesce it into one write.
+func (s *Subscriber) Take(dst []Frame) []Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, s.queue...)
+	clear(s.queue)
+	s.queue = s.queue[:0]
+	s.queued = 0
+	return dst
+}
+
+// deliver queues a live frame, holding it back in rooms being replayed.
+func (s *Subscriber) deliver(f Frame) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if f.Seq != 0 {
+		sr := s.rooms[f.RoomID]
+		if sr == nil {
+			s.mu.Unlock()
+			return
+		}
+		if sr.replaying {
+			sr.held = append(sr.held, f)
+			s.mu.Unlock()
+			return
+		}
+		if f.Seq <= sr.last {
+			s.mu.Unlock()
+			return
+		}
+		sr.last = f.Seq
+	}
+	if !s.push(f) {
+		// Callers may hold a room's lock, so only mark the subscriber
+		// closed here; the transport sees Done and calls Close, which
+		// detaches it from its rooms.
+		s.markClosed(ReasonSlowConsumer)
+	}
+	s.mu.Unlock()
+}
+
+// push appends f if it fits. Callers hold s.mu.
+func (s *Subscriber) push(f Frame) bool {
+	if s.queued+len(f.Data) > s.limit && len(s.queue) > 0 {
+		return false
+	}
+	s.queue = append(s.queue, f)
+	s.queued += len(f.Data)
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Send queues a frame for this connection alone (a reply to its own
+// request, such as an error), subject to the same bound as live events.
+func (s *Subscriber) Send(ev Event) {
+	s.deliver(Frame{RoomID: ev.RoomID, Data: ev.AppendJSON(nil)})
+}
+
+// Subscribe follows a room. With replay, the room's durable events with
+// seq > since are queued first (from the Store), then live events, with
+// nothing missed and nothing twice; without it, only live events. A room
+// the user is not a member of returns ErrNotFound. When since is older than
+// the Store keeps, a {"type": "resync"} event is queued instead and the room
+// is not followed: the client reloads it and subscribes again.
+func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, replay bool) error {
+	h := s.hub
+	if _, err := h.store.Membership(ctx, roomID, s.user.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return NotFound("room")
+		}
+		return err
+	}
+	rs, err := h.room(ctx, roomID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return NotFound("room")
+		}
+		return err
+	}
+	rs.mu.Lock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		rs.mu.Unlock()
+		return ErrClosed
+	}
+	sr := &subRoom{last: rs.next - 1, replaying: replay}
+	if replay {
+		sr.last = since
+	}
+	s.rooms[roomID] = sr
+	rs.subs[s] = struct{}{}
+	s.mu.Unlock()
+	rs.mu.Unlock()
+	if !replay {
+		return nil
+	}
+	err = s.replay(ctx, roomID, sr)
+	s.mu.Lock()
+	held := sr.held
+	sr.held, sr.replaying = nil, false
+	if err != nil {
+		s.mu.Unlock()
+		s.Unsubscribe(roomID)
+		if errors.Is(err, ErrResync) {
+			s.Send(Event{Type: EventResync, RoomID: roomID})
+			return nil
+		}
+		return err
+	}
+	for _, f := range held {
+		if f.Seq > sr.last && !s.closed {
+			sr.last = f.Seq
+			if !s.push(f) {
+				s.markClosed(ReasonSlowConsumer)
+			}
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// replay queues the stored events after sr.last, waiting for room in the
+// queue rather than overflowing it: a resuming client is not slow, it is
+// behind.
+func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) error {
+	const page = 500
+	for {
+		s.mu.Lock()
+		from := sr.last
+		s.mu.Unlock()
+		events, err := s.hub.store.Events(ctx, roomID, from, page)
+		if err != nil {
+			return err
+		}
+		for _, ev := range events {
+			if err := s.pushWait(ctx, frameOf(ev), sr); err != nil {
+				return err
+			}
+		}
+		if len(events) < page {
+			return nil
+		}
+	}
+}
+
+func (s *Subscriber) pushWait(ctx context.Context, f Frame, sr *subRoom) error {
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return ErrClosed
+		}
+		if f.Seq <= sr.last {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.push(f) {
+			sr.last = f.Seq
+			s.mu.Unlock()
+			return nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return ErrClosed
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Unsubscribe stops following a room.
+func (s *Subscriber) Unsubscribe(roomID int64) {
+	if rs := s.hub.lookupRoom(roomID); rs != nil {
+		rs.mu.Lock()
+		delete(rs.subs, s)
+		if s.isPresent(roomID) && rs.setPresence(s.user.ID, s.presenceKey(), false, time.Time{}) {
+			rs.broadcastPresence()
+		}
+		rs.mu.Unlock()
+	}
+	s.forgetRoom(roomID)
+}
+
+func (s *Subscriber) forgetRoom(roomID int64) {
+	s.mu.Lock()
+	delete(s.rooms, roomID)
+	delete(s.present, roomID)
+	s.mu.Unlock()
+}
+
+// Following reports whether the connection follows a room.
+func (s *Subscriber) Following(roomID int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[roomID] != nil
+}
+
+func (s *Subscriber) isPresent(roomID int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.present[roomID]
+}
+
+func (s *Subscriber) presenceKey() string { return "conn:" + idString(int64(s.id)) }
+
+// SetPresence marks the user present in (or absent from) a room through
+// this connection; it must follow the room. Being present marks the room
+// read.
+func (s *Subscriber) SetPresence(ctx context.Context, roomID int64, present bool) error {
+	if !s.Following(roomID) {
+		return NotFound("room")
+	}
+	s.mu.Lock()
+	if s.present == nil {
+		s.present = map[int64]bool{}
+	}
+	if present {
+		s.present[roomID] = true
+	} else {
+		delete(s.present, roomID)
+	}
+	s.mu.Unlock()
+	s.hub.SetPresence(roomID, s.user.ID, s.presenceKey(), present)
+	if !present {
+		return nil
+	}
+	if err := s.hub.store.MarkRead(ctx, roomID, s.user.ID); err != nil {
+		return err
+	}
+	s.hub.publishUserValue(s.user.ID, EventRead, roomID, map[string]int64{"room_id": roomID})
+	return nil
+}
+
+// Typing tells the room the user started or stopped typing; the connection
+// must follow the room.
+func (s *Subscriber) Typing(roomID int64, start bool) error {
+	if !s.Following(roomID) {
+		return NotFound("room")
+	}
+	s.hub.Typing(roomID, s.user.Ref(), start)
+	return nil
+}
+
+// Close ends the subscriber: it leaves its rooms, its presence ends, and
+// Done is closed. The first reason given is kept.
+func (s *Subscriber) Close(reason CloseReason) {
+	s.mu.Lock()
+	s.markClosed(reason)
+	detached := s.detached
+	s.detached = true
+	rooms := make([]int64, 0, len(s.rooms))
+	for id := range s.rooms {
+		rooms = append(rooms, id)
+	}
+	s.mu.Unlock()
+	if detached {
+		return
+	}
+	for _, id := range rooms {
+		s.Unsubscribe(id)
+	}
+	h := s.hub
+	h.mu.Lock()
+	if subs := h.users[s.user.ID]; subs != nil {
+		delete(subs, s)
+		if len(subs) == 0 {
+			delete(h.users, s.user.ID)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// markClosed records the reason and wakes the transport. Callers hold s.mu.
+func (s *Subscriber) markClosed(reason CloseReason) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.reason = reason
+	close(s.done)
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Release tells the Hub the transport has finished with the subscriber
+// (its goroutines are gone). Call it exactly once, after Close.
+func (s *Subscriber) Release() { s.hub.conns.Done() }
+
+// MarshalFrames joins frames' data with newlines: one write for many events.
+func MarshalFrames(dst []byte, frames []Frame) []byte {
+	for i, f := range frames {
+		if i > 0 {
+			dst = append(dst, '\n')
+		}
+		dst = append(dst, f.Data...)
+	}
+	return dst
+}
+
+// ErrorEvent is the protocol's error event for err: what a connection gets
+// for a bad client frame or a refused subscribe.
+func ErrorEvent(err error, roomID int64) Event {
+	_, detail, _ := errorStatus(err)
+	data, _ := json.Marshal(detail)
+	return Event{Type: EventError, RoomID: roomID, Data: data}
+}
