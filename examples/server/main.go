@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,7 +34,7 @@ func main() {
 // run starts the server and blocks until SIGINT or SIGTERM, then shuts down
 // cleanly: connections are told the server is going away and the database
 // is closed after the last request.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout *os.File) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fs.String("addr", envOr(getenv, "CAMPFIRE_ADDR", "localhost:8080"), "address to listen on (env CAMPFIRE_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "CAMPFIRE_DB", "./campfire.db"), "SQLite database file (env CAMPFIRE_DB)")
