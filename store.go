@@ -170,11 +170,12 @@ type RoomStore interface {
 	// active user as a member, a closed one with the creator and
 	// r.UserIDs (ids of users that do not exist or are deactivated are
 	// skipped). Members start with [DefaultInvolvement]. Returns ErrNotFound
-	// if the creator does not exist.
+	// if the creator does not exist, and ErrInvalid for another kind.
 	CreateRoom(ctx context.Context, r NewRoom) (Room, error)
 	// DirectRoom returns the direct room whose members are exactly userIDs
 	// (a sorted set of at least one id), creating it with creatorID if there
-	// is none; created says which. Returns ErrNotFound if a user does not exist.
+	// is none; created says which. The creator need not be among userIDs.
+	// Returns ErrNotFound if a user or the creator does not exist.
 	DirectRoom(ctx context.Context, creatorID int64, userIDs []int64) (room Room, created bool, err error)
 	// Room returns the room. Returns ErrNotFound, also for deleted rooms.
 	Room(ctx context.Context, id int64) (Room, error)
@@ -188,7 +189,8 @@ type RoomStore interface {
 	// Returns ErrNotFound if the room does not exist.
 	Members(ctx context.Context, roomID int64) ([]Member, error)
 	// UpdateRoom applies u and appends a room.updated event whose Data is
-	// the updated Room. Returns ErrNotFound.
+	// the updated Room. Returns ErrNotFound, and ErrInvalid for a change
+	// to a direct room's kind or members.
 	UpdateRoom(ctx context.Context, id int64, u RoomUpdate) (RoomChange, error)
 	// DeleteRoom deletes the room, its memberships and its messages from
 	// search, and appends a room.deleted event (Data {"id"}); Removed lists
@@ -238,15 +240,18 @@ type MessageStore interface {
 	// CreateMessage stores m, appends its message.created event, and moves
 	// the room's UpdatedAt. If the same creator already posted in the room
 	// with the same non-empty ClientMessageID, it stores nothing and returns
-	// that message with created false (and a zero Event). Returns
-	// ErrNotFound if the room does not exist.
+	// that message as it now is (emptied, if it was deleted since) with
+	// created false and a zero Event. Returns ErrNotFound if the room does
+	// not exist or was deleted.
 	CreateMessage(ctx context.Context, m NewMessage) (msg Message, ev Event, created bool, err error)
 	// Message returns a message of the room with its boosts. Returns
 	// ErrNotFound if it does not exist, is in another room, or was deleted.
 	Message(ctx context.Context, roomID, id int64) (Message, error)
 	// Messages returns a page of the room's messages (deleted ones left
-	// out), with their boosts. Returns ErrNotFound if a cursor does not name
-	// a message of this room (deleted messages are valid cursors).
+	// out), with their boosts; Limit is clamped to 1..100. Returns
+	// ErrNotFound if the room does not exist or was deleted, or if a cursor
+	// does not name a message of this room (deleted messages are valid
+	// cursors).
 	Messages(ctx context.Context, q MessageQuery) (MessagePage, error)
 	// UpdateMessage replaces the body, mentions and sound, sets UpdatedAt
 	// and appends message.updated. Returns ErrNotFound as Message does.
@@ -263,12 +268,15 @@ type MessageStore interface {
 	// DeleteBoost deletes the boost and appends boost.deleted. Returns ErrNotFound.
 	DeleteBoost(ctx context.Context, roomID, messageID, id int64) (Event, error)
 	// Search returns messages matching the words of query in rooms userID
-	// is a member of, newest first, at most limit. A query with no words
-	// returns nothing.
+	// is a member of, newest first, at most limit (0: no cap). A query with
+	// no words returns nothing; query syntax is never an error.
 	Search(ctx context.Context, userID int64, query string, limit int) ([]Message, error)
 	// Events returns the room's events with Seq > since, ascending, at most
-	// limit (0: no cap). Returns ErrNotFound if the room does not exist, and
-	// ErrResync if events after since are no longer kept.
+	// limit (0: no cap). A deleted room's log stays readable, so that a
+	// client resuming learns of the deletion. Returns ErrNotFound if the
+	// room never existed, and ErrResync if events after since are no longer
+	// kept or since is beyond the room's LastSeq (a cursor from another
+	// history, such as before a restore).
 	Events(ctx context.Context, roomID, since int64, limit int) ([]Event, error)
 	// PruneEvents forgets events stored before t, keeping each room's
 	// latest event so that its LastSeq stays known. Clients resuming from a

@@ -1,0 +1,278 @@
+// Package sqlite is the default [campfire.Store]: one SQLite file in WAL
+// mode, through modernc.org/sqlite (pure Go, no cgo).
+//
+// Every write goes through a single connection, one transaction at a time,
+// so room sequence numbers are assigned in commit order without gaps. Reads
+// go through a separate pool of read-only connections, which WAL lets run
+// while the writer commits.
+//
+// The path must name a file: ":memory:" is refused, because the writer and
+// the readers are separate connections that must see the same database.
+// Tests open a file in t.TempDir().
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/opencampfire/campfire"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ campfire.Store = (*Store)(nil)
+
+// Options tune a Store. The zero value, or nil, is the documented default
+// of each field.
+type Options struct {
+	// Now is the clock that stamps created and updated times. Nil means
+	// time.Now.
+	Now func() time.Time
+	// Synchronous is SQLite's synchronous setting. "NORMAL", the default,
+	// keeps every acknowledged commit through a crash of the process (WAL
+	// makes that safe); "FULL" keeps it through a power loss too, at the
+	// cost of an fsync per commit. "OFF" and "EXTRA" are accepted as well.
+	Synchronous string
+	// Readers is the number of read-only connections. Zero means 4.
+	Readers int
+	// Logger receives a note for each migration applied. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a campfire.Store in one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w   *sqlx.DB // the one writer connection
+	r   *sqlx.DB // the read-only pool
+	now func() time.Time
+}
+
+// busyTimeout is how long, in milliseconds, a connection waits for a lock
+// that another process holds on the file before giving up.
+const busyTimeout = 5000
+
+// Open opens or creates the database at path and applies the migrations it
+// lacks. It checks that every connection setting took, and fails otherwise,
+// rather than run without WAL or foreign keys.
+func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: %q is not a file path; the store needs a file that its connections share", path)
+	}
+	synchronous := cmp.Or(strings.ToUpper(opts.Synchronous), "NORMAL")
+	// The index of a setting is the number PRAGMA synchronous reads back.
+	level := slices.Index([]string{"OFF", "NORMAL", "FULL", "EXTRA"}, synchronous)
+	if level < 0 {
+		return nil, fmt.Errorf("sqlite: unknown Synchronous %q", opts.Synchronous)
+	}
+	readers := opts.Readers
+	if readers <= 0 {
+		readers = 4
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Store{now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+
+	var err error
+	if s.w, err = sqlx.Open("sqlite", dsn(path, synchronous, false)); err != nil {
+		return nil, err
+	}
+	// One connection, kept for the store's life: writes queue for it, which
+	// is what makes the sequence numbers gap-free.
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if s.r, err = sqlx.Open("sqlite", dsn(path, synchronous, true)); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(readers)
+	s.r.SetMaxIdleConns(readers)
+
+	// The writer goes first: it turns a new file to WAL, which a read-only
+	// connection cannot do.
+	err = checkPragmas(ctx, s.w, level, false)
+	if err == nil {
+		err = s.migrate(ctx, logger)
+	}
+	if err == nil {
+		err = checkPragmas(ctx, s.r, level, true)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn is the data source name of path's writer or readers. The settings go
+// in the DSN so that every connection the pool opens gets them, not only the
+// first. The writer begins its transactions IMMEDIATE, taking the write lock
+// at once, so that a transaction that read first never fails to upgrade when
+// another process holds the file.
+func dsn(path, synchronous string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeout)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	// A "file:" URI, so that the driver passes it whole to SQLite; the
+	// characters that would end or escape its path are escaped.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?" + q.Encode()
+}
+
+// checkPragmas reads the settings back: a pragma SQLite does not accept, or
+// that a read-only file refuses, fails silently otherwise.
+func checkPragmas(ctx context.Context, db *sqlx.DB, synchronous int, readOnly bool) error {
+	queryOnly := "0"
+	if readOnly {
+		queryOnly = "1"
+	}
+	want := []struct{ pragma, value string }{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"synchronous", strconv.Itoa(synchronous)},
+		{"busy_timeout", strconv.Itoa(busyTimeout)},
+		{"query_only", queryOnly},
+	}
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	defer conn.Close()
+	for _, p := range want {
+		var got string
+		if err := conn.GetContext(ctx, &got, "PRAGMA "+p.pragma); err != nil {
+			return fmt.Errorf("sqlite: read PRAGMA %s: %w", p.pragma, err)
+		}
+		if !strings.EqualFold(got, p.value) {
+			return fmt.Errorf("sqlite: PRAGMA %s is %q, want %q", p.pragma, got, p.value)
+		}
+	}
+	return nil
+}
+
+// Close closes the readers and the writer.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// write runs fn in a transaction on the writer connection and commits it if
+// fn succeeds. Unique-constraint violations come out as ErrConflict.
+func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return conflict(err)
+	}
+	return conflict(tx.Commit())
+}
+
+// read runs fn in a read-only transaction, so that its queries see one
+// snapshot even while the writer commits.
+func (s *Store) read(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.r.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// conflict translates a unique-constraint violation into ErrConflict, keeping
+// SQLite's message, which names the columns.
+func conflict(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %s", campfire.ErrConflict, se.Error())
+		}
+	}
+	return err
+}
+
+// notFound names what a query that found no row was looking for.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return campfire.NotFound(what)
+	}
+	return err
+}
+
+// changed returns NotFound(what) when the statement touched no row.
+func changed(res sql.Result, err error, what string) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = campfire.NotFound(what)
+	}
+	return err
+}
+
+// stamp is the store's clock reading as it will read back: UTC, whole
+// nanoseconds, without the monotonic reading.
+func (s *Store) stamp() time.Time { return stored(s.now()) }
+
+func stored(t time.Time) time.Time { return fromNanos(t.UnixNano()) }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// nullTime reads a nullable time column.
+func nullTime(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNanos(n.Int64)
+	return &t
+}
+
+// idList encodes ids as a JSON array for json_each, which lets one statement
+// take a list of any length; nil becomes [] rather than null.
+func idList(ids []int64) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
+}

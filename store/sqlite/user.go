@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/opencampfire/campfire"
+)
+
+const userColumns = `u.id, u.name, u.email, u.role, u.status, u.bio, u.external_id, u.created_at`
+
+type userRow struct {
+	ID         int64               `db:"id"`
+	Name       string              `db:"name"`
+	Email      string              `db:"email"`
+	Role       campfire.Role       `db:"role"`
+	Status     campfire.UserStatus `db:"status"`
+	Bio        string              `db:"bio"`
+	ExternalID string              `db:"external_id"`
+	CreatedAt  int64               `db:"created_at"`
+}
+
+func (r userRow) user() campfire.User {
+	return campfire.User{
+		ID: r.ID, Name: r.Name, Email: r.Email, Role: r.Role, Status: r.Status,
+		Bio: r.Bio, ExternalID: r.ExternalID, CreatedAt: fromNanos(r.CreatedAt),
+	}
+}
+
+// nameKey is what users are searched and ordered by: Go lowercases all of
+// Unicode, where SQLite's lower() and NOCASE know only ASCII.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// CreateUser creates an active user, a member of every open room.
+func (s *Store) CreateUser(ctx context.Context, u campfire.NewUser) (campfire.User, error) {
+	var user campfire.User
+	err := s.write(ctx, func(tx *sqlx.Tx) (err error) {
+		user, err = createUser(ctx, tx, u, s.stamp())
+		return err
+	})
+	return user, err
+}
+
+func createUser(ctx context.Context, tx *sqlx.Tx, u campfire.NewUser, now time.Time) (campfire.User, error) {
+	if !u.Role.Valid() {
+		return campfire.User{}, fmt.Errorf("%w: unknown role %q", campfire.ErrInvalid, u.Role)
+	}
+	var id int64
+	err := tx.GetContext(ctx, &id, `INSERT INTO users (name, name_key, email, external_id, role, status, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Name, nameKey(u.Name), strings.ToLower(u.Email), u.ExternalID, u.Role, campfire.StatusActive, u.PasswordHash, now.UnixNano())
+	if err != nil {
+		return campfire.User{}, err
+	}
+	if err := joinOpenRooms(ctx, tx, id, now); err != nil {
+		return campfire.User{}, err
+	}
+	return getUser(ctx, tx, `u.id = ?`, id)
+}
+
+// joinOpenRooms makes the user a member of every open room they are not in.
+func joinOpenRooms(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO memberships (room_id, user_id, involvement, created_at)
+		SELECT id, ?, ?, ? FROM rooms WHERE kind = 'open' AND deleted_at IS NULL
+		ON CONFLICT DO NOTHING`, userID, campfire.DefaultInvolvement(campfire.RoomOpen), now.UnixNano())
+	return err
+}
+
+// leaveSharedRooms ends a deactivated user's sessions and memberships of
+// open and closed rooms; direct rooms keep them, as in Campfire.
+func leaveSharedRooms(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ?
+		AND room_id IN (SELECT id FROM rooms WHERE kind <> 'direct')`, userID)
+	return err
+}
+
+// User returns the user with id.
+func (s *Store) User(ctx context.Context, id int64) (campfire.User, error) {
+	return getUser(ctx, s.r, `u.id = ?`, id)
+}
+
+// UserByEmail returns the user with that email and their password hash.
+func (s *Store) UserByEmail(ctx context.Context, email string) (campfire.User, string, error) {
+	var row struct {
+		userRow
+		PasswordHash string `db:"password_hash"`
+	}
+	err := s.r.GetContext(ctx, &row, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ? AND u.email <> ''`,
+		strings.ToLower(email))
+	if err != nil {
+		return campfire.User{}, "", notFound(err, "user")
+	}
+	return row.user(), row.PasswordHash, nil
+}
+
+// UserByExternalID returns the user the host knows by externalID.
+func (s *Store) UserByExternalID(ctx context.Context, externalID string) (campfire.User, error) {
+	return getUser(ctx, s.r, `u.external_id = ? AND u.external_id <> ''`, externalID)
+}
+
+func getUser(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (campfire.User, error) {
+	var row userRow
+	if err := sqlx.GetContext(ctx, q, &row, `SELECT `+userColumns+` FROM users u WHERE `+where, args...); err != nil {
+		return campfire.User{}, notFound(err, "user")
+	}
+	return row.user(), nil
+}
+
+// UpdateUser changes the non-nil fields of u. A change of status carries
+// its side effects in the same transaction: deactivation ends the user's
+// sessions and their place in open and closed rooms; activation puts them
+// back in every open room.
+func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate) (campfire.User, error) {
+	if u.Role != nil && !u.Role.Valid() {
+		return campfire.User{}, fmt.Errorf("%w: unknown role %q", campfire.ErrInvalid, *u.Role)
+	}
+	if u.Status != nil && !u.Status.Valid() {
+		return campfire.User{}, fmt.Errorf("%w: unknown status %q", campfire.ErrInvalid, *u.Status)
+	}
+	var key, email *string
+	if u.Name != nil {
+		k := nameKey(*u.Name)
+		key = &k
+	}
+	if u.Email != nil {
+		e := strings.ToLower(*u.Email)
+		email = &e
+	}
+	var user campfire.User
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		// A nil pointer binds as NULL, which coalesce turns into "unchanged".
+		res, err := tx.ExecContext(ctx, `UPDATE users SET
+				name = coalesce(?, name), name_key = coalesce(?, name_key), email = coalesce(?, email),
+				bio = coalesce(?, bio), password_hash = coalesce(?, password_hash),
+				role = coalesce(?, role), status = coalesce(?, status)
+			WHERE id = ?`,
+			u.Name, key, email, u.Bio, u.PasswordHash, u.Role, u.Status, id)
+		if err := changed(res, err, "user"); err != nil {
+			return err
+		}
+		switch {
+		case u.Status == nil:
+		case *u.Status == campfire.StatusActive:
+			err = joinOpenRooms(ctx, tx, id, s.stamp())
+		default:
+			err = leaveSharedRooms(ctx, tx, id)
+		}
+		if err != nil {
+			return err
+		}
+		user, err = getUser(ctx, tx, `u.id = ?`, id)
+		return err
+	})
+	return user, err
+}
+
+// Users lists users by name, case-insensitively, then id.
+func (s *Store) Users(ctx context.Context, q campfire.UserQuery) ([]campfire.User, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	var rows []userRow
+	err := s.r.SelectContext(ctx, &rows, `SELECT `+userColumns+` FROM users u
+		WHERE (:query = '' OR instr(u.name_key, :query) > 0)
+			AND (:room = 0 OR u.id IN (SELECT user_id FROM memberships WHERE room_id = :room))
+			AND (NOT :active OR u.status = 'active')
+		ORDER BY u.name_key, u.id
+		LIMIT :limit`,
+		sql.Named("query", nameKey(q.Query)), sql.Named("room", q.RoomID),
+		sql.Named("active", q.ActiveOnly), sql.Named("limit", limit))
+	if err != nil {
+		return nil, err
+	}
+	users := make([]campfire.User, len(rows))
+	for i, r := range rows {
+		users[i] = r.user()
+	}
+	return users, nil
+}
