@@ -88,6 +88,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, u User) err
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	if err := s.allowPost(u); err != nil {
+		return err
+	}
 	if req.Body == nil {
 		return invalid("body", "must not be empty")
 	}
@@ -143,6 +146,17 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 		s.hub.publishUserValue(id, EventUnread, roomID, map[string]int64{"room_id": roomID})
 	}
 	return msg, true, nil
+}
+
+// allowPost takes one of the user's posting tokens.
+func (s *Server) allowPost(u User) error {
+	if s.postLimits == nil {
+		return nil
+	}
+	if ok, wait := s.postLimits.allow("user:" + idString(u.ID)); !ok {
+		return &RateLimitError{RetryAfter: wait}
+	}
+	return nil
 }
 
 // pathMessage resolves {id} and {mid} to a message of a room u is in.
@@ -221,6 +235,9 @@ func (s *Server) postBoost(w http.ResponseWriter, r *http.Request, u User) error
 		Content string `json:"content"`
 	}
 	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.allowPost(u); err != nil {
 		return err
 	}
 	content := strings.TrimSpace(req.Content)

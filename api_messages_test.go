@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencampfire/campfire"
 	"golang.org/x/net/html"
 )
 
@@ -366,6 +367,26 @@ func unsafeMarkup(fragment string) string {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestPostRateLimit(t *testing.T) {
+	w := newWorld(t, campfire.Config{PostRate: 1, PostBurst: 3})
+	for i := range 3 {
+		w.bob.post(w.allTalk, fmt.Sprint("quick ", i))
+	}
+	r := w.bob.do("POST", roomPath(w.allTalk, "/messages"), map[string]any{"body": "one too many"})
+	r.wantError(t, 429, "rate_limited")
+	if r.header.Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After = %q, want 1", r.header.Get("Retry-After"))
+	}
+	m := w.carol.post(w.allTalk, "others are not slowed")
+	w.bob.do("POST", roomPath(w.allTalk, fmt.Sprintf("/messages/%d/boosts", id(m))), map[string]any{"content": "+1"}).wantError(t, 429, "rate_limited")
+	msgs := w.bob.must(200, "GET", roomPath(w.allTalk, "/messages"), nil)["messages"].([]any)
+	for _, m := range msgs {
+		if m.(map[string]any)["body"].(map[string]any)["markdown"] == "one too many" {
+			t.Fatal("a refused post was stored")
 		}
 	}
 }

@@ -35,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config configures a [Server]. Only Store is required; every other field's
@@ -72,6 +74,14 @@ type Config struct {
 
 	// MaxBodyBytes caps request bodies. Zero: 1 MiB.
 	MaxBodyBytes int64
+
+	// PostRate is how many messages and boosts one user may post per
+	// second, sustained; PostBurst how many at once. Past it, posts answer
+	// 429 with Retry-After; other users are not slowed. Zero: 5 a second
+	// with bursts of 20 (a person typing fast, or pasting a few lines, never
+	// meets it). Negative: no limit.
+	PostRate  float64
+	PostBurst int
 
 	// ClientIP returns the address that login throttling counts per. Nil:
 	// the host part of the request's RemoteAddr. Hosts behind a proxy set
@@ -119,6 +129,7 @@ type Server struct {
 	mux          *http.ServeMux
 	crossOrigin  *http.CrossOriginProtection
 	loginLimits  *limiterSet
+	postLimits   *limiterSet // nil: posting is not limited
 	dummyHash    func() string
 	shutdownOnce sync.Once
 }
@@ -161,6 +172,16 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.loginLimits = newLimiterSet(loginRate, loginBurst, s.now)
+	if cfg.PostRate >= 0 {
+		perSecond, burst := cfg.PostRate, cfg.PostBurst
+		if perSecond == 0 {
+			perSecond = 5
+		}
+		if burst <= 0 {
+			burst = 20
+		}
+		s.postLimits = newLimiterSet(rate.Limit(perSecond), burst, s.now)
+	}
 	s.dummyHash = sync.OnceValue(func() string {
 		h, _ := HashPassword("campfire: no such user")
 		return h
