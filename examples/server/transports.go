@@ -1,6 +1,11 @@
 package main
 
-import "github.com/opencampfire/campfire"
+import (
+	"github.com/opencampfire/campfire"
+	"github.com/opencampfire/campfire/transport/sse"
+)
 
 // transports are the live event streams the example server offers.
-func transports() []campfire.Transport { return nil }
+func transports() []campfire.Transport {
+	return []campfire.Transport{sse.New(nil)}
+}
