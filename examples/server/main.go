@@ -91,13 +91,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return errors.Join(chatErr, srvErr)
 }
 
-// routes mounts the chat at the root; the API lives under /api/v1.
+// routes mounts the chat at the root; the API lives under /api/v1, and
+// every other path is the web client.
 func routes(chat http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", chat)
 	mux.HandleFunc("GET /up", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
+	mux.Handle("/", webApp())
 	return mux
 }
 
