@@ -72,6 +72,11 @@ type Config struct {
 	// SessionMaxAge is how long a built-in session lasts. Zero: one year.
 	SessionMaxAge time.Duration
 
+	// QueueBytes bounds the events waiting for one live connection; a
+	// connection too slow to take them is closed (WebSocket code 1008) and
+	// resumes when it reconnects. Zero: [DefaultQueueBytes].
+	QueueBytes int
+
 	// MaxBodyBytes caps request bodies. Zero: 1 MiB.
 	MaxBodyBytes int64
 
@@ -186,7 +191,7 @@ func New(cfg Config) (*Server, error) {
 		h, _ := HashPassword("campfire: no such user")
 		return h
 	})
-	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now})
+	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now, queueBytes: cfg.QueueBytes})
 	if err != nil {
 		return nil, err
 	}

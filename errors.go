@@ -123,6 +123,8 @@ func errorStatus(err error) (int, ErrorDetail, bool) {
 		return http.StatusConflict, ErrorDetail{Code: "conflict", Message: detailMessage(err, "conflicts with what is stored")}, true
 	case errors.Is(err, ErrRateLimited):
 		return http.StatusTooManyRequests, ErrorDetail{Code: "rate_limited", Message: "too many requests; try again later"}, true
+	case errors.Is(err, ErrClosed):
+		return http.StatusServiceUnavailable, ErrorDetail{Code: "unavailable", Message: "the server is shutting down"}, true
 	case errors.Is(err, ErrInvalid):
 		return http.StatusUnprocessableEntity, ErrorDetail{Code: "invalid", Message: detailMessage(err, "invalid request")}, true
 	}
@@ -149,6 +151,10 @@ func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 // ("room", "message"): the name reaches the client, nothing else does.
 func NotFound(what string) error { return &notFoundError{what: what} }
 
+// Forbidden returns an error matching [ErrForbidden] whose message, fit for
+// the client, says what was refused.
+func Forbidden(message string) error { return forbidden(message) }
+
 // detailMessage returns the text after the sentinel when err was built with
 // fmt.Errorf("%w: detail", sentinel), else fallback.
 func detailMessage(err error, fallback string) string {
@@ -170,6 +176,13 @@ func (e *detailError) Unwrap() error        { return e.sentinel }
 func forbidden(message string) error        { return &detailError{ErrForbidden, message} }
 func conflict(message string) error         { return &detailError{ErrConflict, message} }
 func (e *detailError) Is(target error) bool { return target == e.sentinel }
+
+// WriteError answers err in the protocol's JSON error shape, with the status
+// its sentinel maps to; an unknown error is logged and answered as a generic
+// 500. Transports use it for what they refuse before streaming.
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.logger, err)
+}
 
 // writeError answers err in the protocol's JSON error shape.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {

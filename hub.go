@@ -1,6 +1,7 @@
 package campfire
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,10 @@ type Hub struct {
 	rooms map[int64]*hubRoom
 	users map[int64]map[*Subscriber]struct{}
 
+	// typing is who started typing through this node, and when to stop.
+	typingMu sync.Mutex
+	typing   map[typingKey]typingState
+
 	stopBroker func()
 	conns      sync.WaitGroup
 	stop       chan struct{}
@@ -62,7 +67,9 @@ type BrokerMessage struct {
 	Op     BrokerOp `json:"op"`
 	Event  Event    `json:"event,omitzero"`
 	RoomID int64    `json:"room_id,omitempty"`
-	UserID int64    `json:"user_id,omitempty"`
+	// UserID is the recipient of a user event or the user whose
+	// connections an ephemeral room event skips (the typist).
+	UserID int64 `json:"user_id,omitempty"`
 	// Session is the key of a session whose connections must close.
 	Session string `json:"session,omitempty"`
 }
@@ -116,10 +123,11 @@ func (b *MemoryBroker) Subscribe(receive func(BrokerMessage)) (func(), error) {
 }
 
 type hubConfig struct {
-	broker Broker
-	store  Store
-	logger *slog.Logger
-	now    func() time.Time
+	queueBytes int
+	broker     Broker
+	store      Store
+	logger     *slog.Logger
+	now        func() time.Time
 }
 
 // Defaults of the Hub.
@@ -136,10 +144,11 @@ const (
 func newHub(cfg hubConfig) (*Hub, error) {
 	h := &Hub{
 		store: cfg.store, broker: cfg.broker, logger: cfg.logger, now: cfg.now,
-		queueBytes: DefaultQueueBytes, typingTTL: typingExpiry, gapWait: gapWait,
-		rooms: map[int64]*hubRoom{},
-		users: map[int64]map[*Subscriber]struct{}{},
-		stop:  make(chan struct{}),
+		queueBytes: cmp.Or(cfg.queueBytes, DefaultQueueBytes), typingTTL: typingExpiry, gapWait: gapWait,
+		rooms:  map[int64]*hubRoom{},
+		users:  map[int64]map[*Subscriber]struct{}{},
+		typing: map[typingKey]typingState{},
+		stop:   make(chan struct{}),
 	}
 	if h.broker != nil {
 		stop, err := h.broker.Subscribe(h.receive)
@@ -170,7 +179,7 @@ func (h *Hub) send(m BrokerMessage) {
 func (h *Hub) receive(m BrokerMessage) {
 	switch m.Op {
 	case OpRoomEvent:
-		h.deliverRoom(m.Event)
+		h.deliverRoom(m.Event, m.UserID)
 	case OpUserEvent:
 		h.deliverUser(m.UserID, frameOf(m.Event))
 	case OpLeaveRoom:
@@ -230,7 +239,16 @@ type Frame struct {
 }
 
 func frameOf(ev Event) Frame {
-	return Frame{RoomID: ev.RoomID, Seq: ev.Seq, Data: ev.AppendJSON(nil)}
+	// Sized for the envelope around Data, so encoding allocates once.
+	buf := make([]byte, 0, len(ev.Data)+len(ev.Type)+64)
+	return Frame{RoomID: ev.RoomID, Seq: ev.Seq, Data: ev.AppendJSON(buf)}
+}
+
+// HelloEvent is the first event on every connection: the user, as they see
+// themself (email included).
+func HelloEvent(u User) Event {
+	data, _ := json.Marshal(map[string]userJSON{"user": userFor(u, u)})
+	return Event{Type: EventHello, Data: data}
 }
 
 // hubRoom is the Hub's state for one room with live subscribers.
@@ -244,8 +262,15 @@ type hubRoom struct {
 	gapSince   time.Time
 	subs       map[*Subscriber]struct{}
 	presence   map[int64]map[string]time.Time // user -> connection key -> expiry (zero: none)
-	typing     map[int64]typingState
 	refreshing bool
+	// ready is closed once next is known (next is 0 until then, and
+	// events wait in pending); err is why the room could not be read.
+	ready chan struct{}
+	err   error
+	// dead: the janitor dropped this idle room from h.rooms. Whoever got it
+	// from h.room before that must fetch the room again, or it would join
+	// a room that no longer receives events.
+	dead bool
 }
 
 type typingState struct {
@@ -256,30 +281,77 @@ type typingState struct {
 
 // room returns the state of a room, creating it with the room's current
 // LastSeq as the point from which events are delivered live.
+//
+// The state is registered before LastSeq is read, so that no event falls
+// between the two: one published before registration was committed before
+// the read and is counted in LastSeq (its subscribers replay it from the
+// Store); one published after is held until next is known.
 func (h *Hub) room(ctx context.Context, roomID int64) (*hubRoom, error) {
 	h.mu.Lock()
 	rs := h.rooms[roomID]
-	h.mu.Unlock()
 	if rs != nil {
+		h.mu.Unlock()
+		select {
+		case <-rs.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if rs.err != nil {
+			return nil, rs.err
+		}
 		return rs, nil
 	}
+	rs = &hubRoom{
+		id:       roomID,
+		ready:    make(chan struct{}),
+		pending:  map[int64]Event{},
+		subs:     map[*Subscriber]struct{}{},
+		presence: map[int64]map[string]time.Time{},
+	}
+	h.rooms[roomID] = rs
+	h.mu.Unlock()
+
 	room, err := h.store.Room(ctx, roomID)
+	rs.mu.Lock()
+	if err == nil {
+		rs.next = room.LastSeq + 1
+		for seq := range rs.pending {
+			if seq < rs.next {
+				delete(rs.pending, seq)
+			}
+		}
+		rs.flushPending()
+		if len(rs.pending) > 0 {
+			rs.gapSince = h.now()
+		}
+	}
+	rs.err = err
+	close(rs.ready)
+	rs.mu.Unlock()
 	if err != nil {
+		h.mu.Lock()
+		if h.rooms[roomID] == rs {
+			delete(h.rooms, roomID)
+		}
+		h.mu.Unlock()
 		return nil, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if rs = h.rooms[roomID]; rs == nil {
-		rs = &hubRoom{
-			id: roomID, next: room.LastSeq + 1,
-			pending:  map[int64]Event{},
-			subs:     map[*Subscriber]struct{}{},
-			presence: map[int64]map[string]time.Time{},
-			typing:   map[int64]typingState{},
-		}
-		h.rooms[roomID] = rs
-	}
 	return rs, nil
+}
+
+// lockedRoom is room, locked, and still the one that h.rooms holds.
+func (h *Hub) lockedRoom(ctx context.Context, roomID int64) (*hubRoom, error) {
+	for {
+		rs, err := h.room(ctx, roomID)
+		if err != nil {
+			return nil, err
+		}
+		rs.mu.Lock()
+		if !rs.dead {
+			return rs, nil
+		}
+		rs.mu.Unlock()
+	}
 }
 
 func (h *Hub) lookupRoom(roomID int64) *hubRoom {
@@ -289,8 +361,8 @@ func (h *Hub) lookupRoom(roomID int64) *hubRoom {
 }
 
 // deliverRoom delivers a room event to the room's subscribers, durable ones
-// in sequence order.
-func (h *Hub) deliverRoom(ev Event) {
+// in sequence order; an ephemeral one skips the connections of skipUser.
+func (h *Hub) deliverRoom(ev Event, skipUser int64) {
 	rs := h.lookupRoom(ev.RoomID)
 	if rs == nil {
 		return // nobody here follows the room
@@ -298,7 +370,7 @@ func (h *Hub) deliverRoom(ev Event) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if ev.Seq == 0 {
-		rs.broadcast(frameOf(ev), nil)
+		rs.broadcast(frameOf(ev), skipUser)
 		return
 	}
 	if ev.Seq < rs.next {
@@ -306,7 +378,7 @@ func (h *Hub) deliverRoom(ev Event) {
 	}
 	rs.pending[ev.Seq] = ev
 	rs.flushPending()
-	if len(rs.pending) > 0 && rs.gapSince.IsZero() {
+	if len(rs.pending) > 0 && rs.gapSince.IsZero() && rs.next > 0 {
 		rs.gapSince = h.now()
 	}
 }
@@ -321,17 +393,18 @@ func (rs *hubRoom) flushPending() {
 		}
 		delete(rs.pending, rs.next)
 		rs.next++
-		rs.broadcast(frameOf(ev), nil)
+		rs.broadcast(frameOf(ev), 0)
 	}
 	if len(rs.pending) == 0 {
 		rs.gapSince = time.Time{}
 	}
 }
 
-// broadcast queues f for every subscriber but skip. Callers hold rs.mu.
-func (rs *hubRoom) broadcast(f Frame, skip *Subscriber) {
+// broadcast queues f for every subscriber except skipUser's connections
+// (0: none). Callers hold rs.mu.
+func (rs *hubRoom) broadcast(f Frame, skipUser int64) {
 	for s := range rs.subs {
-		if s != skip {
+		if s.user.ID != skipUser {
 			s.deliver(f)
 		}
 	}
@@ -346,7 +419,7 @@ func (h *Hub) fillGaps(ctx context.Context) {
 	now := h.now()
 	for _, rs := range h.rooms {
 		rs.mu.Lock()
-		if !rs.gapSince.IsZero() && now.Sub(rs.gapSince) >= h.gapWait && !rs.refreshing {
+		if rs.next > 0 && !rs.gapSince.IsZero() && now.Sub(rs.gapSince) >= h.gapWait && !rs.refreshing {
 			rs.refreshing = true
 			stuck = append(stuck, rs)
 		}
@@ -365,7 +438,7 @@ func (h *Hub) fillGaps(ctx context.Context) {
 			if errors.Is(err, ErrResync) {
 				// Too old to fetch: tell subscribers to reload, and go on
 				// from what did arrive.
-				rs.broadcast(resyncFrame(rs.id), nil)
+				rs.broadcast(resyncFrame(rs.id), 0)
 				rs.next = slices.Min(mapsKeys(rs.pending))
 				rs.flushPending()
 			}
@@ -432,11 +505,10 @@ func (rs *hubRoom) presentUsers() []int64 {
 // while any of theirs is. Keys starting with "http:" come from plain HTTP
 // clients and expire unless renewed within a minute.
 func (h *Hub) SetPresence(roomID, userID int64, key string, present bool) {
-	rs, err := h.room(context.Background(), roomID)
+	rs, err := h.lockedRoom(context.Background(), roomID)
 	if err != nil {
 		return
 	}
-	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	var expiry time.Time
 	if len(key) > 5 && key[:5] == "http:" {
@@ -468,48 +540,52 @@ func (rs *hubRoom) setPresence(userID int64, key string, present bool, expiry ti
 
 func (rs *hubRoom) broadcastPresence() {
 	ev, _ := NewEvent(EventPresence, rs.id, 0, map[string][]int64{"user_ids": rs.presentUsers()})
-	rs.broadcast(frameOf(ev), nil)
+	rs.broadcast(frameOf(ev), 0)
 }
 
-// Typing tells a room that user started or stopped typing. Starts are
-// throttled to one a second; a start not renewed within five seconds
-// expires with a stop.
+// Typing tells a room, on every node, that user started or stopped typing.
+// Starts are throttled to one a second; a start not renewed within five
+// seconds expires with a stop. The typist's own connections are not told.
 func (h *Hub) Typing(roomID int64, user UserRef, start bool) {
-	rs := h.lookupRoom(roomID)
-	if rs == nil {
-		return // nobody here follows the room
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
+	key := typingKey{roomID, user.ID}
 	now := h.now()
-	st, typing := rs.typing[user.ID]
-	if !start {
-		if typing {
-			delete(rs.typing, user.ID)
-			rs.broadcastTyping(user, "stop")
+	h.typingMu.Lock()
+	st, typing := h.typing[key]
+	state := ""
+	switch {
+	case !start && typing:
+		delete(h.typing, key)
+		state = "stop"
+	case start:
+		st.user, st.expires = user, now.Add(h.typingTTL)
+		if !typing || now.Sub(st.lastSent) >= typingThrottle {
+			st.lastSent = now
+			state = "start"
 		}
-		return
+		h.typing[key] = st
 	}
-	st.user, st.expires = user, now.Add(h.typingTTL)
-	send := !typing || now.Sub(st.lastSent) >= typingThrottle
-	if send {
-		st.lastSent = now
-	}
-	rs.typing[user.ID] = st
-	if send {
-		rs.broadcastTyping(user, "start")
+	h.typingMu.Unlock()
+	if state != "" {
+		h.sendTyping(roomID, user, state)
 	}
 }
 
-func (rs *hubRoom) broadcastTyping(user UserRef, state string) {
-	ev, _ := NewEvent(EventTyping, rs.id, 0, typingData{User: typingUser{ID: user.ID, Name: user.Name}, State: state})
-	f := frameOf(ev)
-	for s := range rs.subs {
-		if s.user.ID != user.ID {
-			s.deliver(f)
-		}
+// stopTyping ends a user's typing in a room, if this node started it.
+func (h *Hub) stopTyping(roomID, userID int64) {
+	h.typingMu.Lock()
+	st, typing := h.typing[typingKey{roomID, userID}]
+	h.typingMu.Unlock()
+	if typing {
+		h.Typing(roomID, st.user, false)
 	}
 }
+
+func (h *Hub) sendTyping(roomID int64, user UserRef, state string) {
+	ev, _ := NewEvent(EventTyping, roomID, 0, typingData{User: typingUser{ID: user.ID, Name: user.Name}, State: state})
+	h.send(BrokerMessage{Op: OpRoomEvent, Event: ev, UserID: user.ID})
+}
+
+type typingKey struct{ room, user int64 }
 
 type typingUser struct {
 	ID   int64  `json:"id"`
@@ -546,6 +622,7 @@ func (h *Hub) expire() {
 	for id, rs := range h.rooms {
 		rs.mu.Lock()
 		idle := len(rs.subs) == 0 && len(rs.presence) == 0 && len(rs.pending) == 0
+		rs.dead = idle
 		rs.mu.Unlock()
 		if idle {
 			delete(h.rooms, id) // re-created from the Store when needed
@@ -554,14 +631,19 @@ func (h *Hub) expire() {
 		rooms = append(rooms, rs)
 	}
 	h.mu.Unlock()
+	h.typingMu.Lock()
+	var stopped []typingKey
+	for key, st := range h.typing {
+		if now.After(st.expires) {
+			stopped = append(stopped, key)
+		}
+	}
+	h.typingMu.Unlock()
+	for _, key := range stopped {
+		h.stopTyping(key.room, key.user)
+	}
 	for _, rs := range rooms {
 		rs.mu.Lock()
-		for id, st := range rs.typing {
-			if now.After(st.expires) {
-				delete(rs.typing, id)
-				rs.broadcastTyping(st.user, "stop")
-			}
-		}
 		changed := false
 		for userID, keys := range rs.presence {
 			for key, exp := range keys {
@@ -584,7 +666,6 @@ func (h *Hub) leaveRoom(roomID, userID int64) {
 		return
 	}
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	for s := range rs.subs {
 		if s.user.ID == userID {
 			delete(rs.subs, s)
@@ -595,10 +676,8 @@ func (h *Hub) leaveRoom(roomID, userID int64) {
 		delete(rs.presence, userID)
 		rs.broadcastPresence()
 	}
-	if st, ok := rs.typing[userID]; ok {
-		delete(rs.typing, userID)
-		rs.broadcastTyping(st.user, "stop")
-	}
+	rs.mu.Unlock()
+	h.stopTyping(roomID, userID)
 }
 
 func (h *Hub) closeWhere(match func(*Subscriber) bool, reason CloseReason) {
@@ -620,7 +699,11 @@ func (h *Hub) closeWhere(match func(*Subscriber) bool, reason CloseReason) {
 // shutdown closes every connection with ReasonGoingAway and waits for the
 // transports to let go of them and for the Hub's own goroutine to end.
 func (h *Hub) shutdown(ctx context.Context) error {
+	// Under h.mu, so that every Connect either sees closed or has
+	// registered (and counted) its subscriber before closeWhere and Wait.
+	h.mu.Lock()
 	h.closed.Store(true)
+	h.mu.Unlock()
 	h.closeWhere(func(*Subscriber) bool { return true }, ReasonGoingAway)
 	close(h.stop)
 	if h.stopBroker != nil {
@@ -676,16 +759,18 @@ func (h *Hub) Connect(user User, session string) (*Subscriber, error) {
 		rooms:  map[int64]*subRoom{},
 		limit:  h.queueBytes,
 	}
-	h.conns.Add(1)
 	h.mu.Lock()
+	if h.closed.Load() { // raced with shutdown
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	// Counted under h.mu: shutdown cannot be waiting yet (see shutdown).
+	h.conns.Add(1)
 	if h.users[user.ID] == nil {
 		h.users[user.ID] = map[*Subscriber]struct{}{}
 	}
 	h.users[user.ID][s] = struct{}{}
 	h.mu.Unlock()
-	if h.closed.Load() { // raced with shutdown
-		s.Close(ReasonGoingAway)
-	}
 	return s, nil
 }
 
@@ -719,6 +804,7 @@ type Subscriber struct {
 	detached bool
 	rooms    map[int64]*subRoom
 	present  map[int64]bool
+	wake     func() // see OnNotify
 }
 
 // subRoom is a subscriber's position in one room.
@@ -733,6 +819,32 @@ func (s *Subscriber) User() User { return s.user }
 
 // Notify is signalled when frames are queued or the subscriber closes.
 func (s *Subscriber) Notify() <-chan struct{} { return s.notify }
+
+// OnNotify registers f to be called whenever Notify is signalled, and at
+// once if frames are already waiting or the subscriber is closed. f runs on
+// the goroutine that queued, while the Hub holds its locks: it must return
+// at once and must not call the Hub or the Subscriber. It lets a transport
+// start a writer only when there is something to write, rather than park a
+// goroutine on Notify for every idle connection.
+func (s *Subscriber) OnNotify(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wake = f
+	if f != nil && (len(s.queue) > 0 || s.closed) {
+		f()
+	}
+}
+
+// signal wakes the transport. Callers hold s.mu.
+func (s *Subscriber) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+	if s.wake != nil {
+		s.wake()
+	}
+}
 
 // Done is closed when the subscriber is closed.
 func (s *Subscriber) Done() <-chan struct{} { return s.done }
@@ -796,10 +908,7 @@ func (s *Subscriber) push(f Frame) bool {
 	}
 	s.queue = append(s.queue, f)
 	s.queued += len(f.Data)
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+	s.signal()
 	return true
 }
 
@@ -823,14 +932,13 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 		}
 		return err
 	}
-	rs, err := h.room(ctx, roomID)
+	rs, err := h.lockedRoom(ctx, roomID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return NotFound("room")
 		}
 		return err
 	}
-	rs.mu.Lock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -1034,10 +1142,7 @@ func (s *Subscriber) markClosed(reason CloseReason) {
 	s.closed = true
 	s.reason = reason
 	close(s.done)
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+	s.signal()
 }
 
 // Release tells the Hub the transport has finished with the subscriber

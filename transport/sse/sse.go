@@ -118,14 +118,14 @@ func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Req
 		return
 	}
 	if err != nil {
-		t.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	defer sub.Release()
 	rooms, err := parseRooms(r.URL.Query()["rooms"], t.maxRooms)
 	if err != nil {
 		sub.Close(campfire.ReasonClientClosed)
-		t.fail(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	if last := r.Header.Get("Last-Event-ID"); last != "" {
@@ -155,28 +155,6 @@ func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Req
 	// that too, or a client that stopped reading would hold the connection
 	// (and the host's http.Server.Shutdown) for ever.
 	st.setWriteDeadline(r.Context(), time.Now().Add(t.writeTimeout))
-}
-
-// fail answers err in the protocol's JSON error shape, before any stream
-// bytes.
-func (t *Transport) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, campfire.ErrUnauthenticated):
-		status = http.StatusUnauthorized
-	case errors.Is(err, campfire.ErrInvalid):
-		status = http.StatusUnprocessableEntity
-	default:
-		t.logger.ErrorContext(r.Context(), "campfire/sse: opening a stream", "err", err)
-	}
-	// ErrorEvent carries the same code and message the JSON API answers.
-	body := append([]byte(`{"error":`), campfire.ErrorEvent(err, 0).Data...)
-	body = append(body, "}\n"...)
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(body)
 }
 
 func setStreamHeaders(w http.ResponseWriter) {
@@ -366,7 +344,7 @@ func (st *stream) run(ctx context.Context) campfire.CloseReason {
 	st.buf = strconv.AppendInt(st.buf, retryMillis, 10)
 	st.buf = append(st.buf, "\n\n"...)
 	// No id on hello: the client's Last-Event-ID stays what it was.
-	st.buf = appendData(st.buf, helloEvent(st.sub.User()).AppendJSON(nil))
+	st.buf = appendData(st.buf, campfire.HelloEvent(st.sub.User()).AppendJSON(nil))
 	if !st.write(ctx, st.buf) {
 		return campfire.ReasonClientClosed
 	}
@@ -503,21 +481,6 @@ func appendClose(b []byte, reason campfire.CloseReason) []byte {
 	}{reason.Code, reason.Text})
 	b = append(b, "event: close\n"...)
 	return appendData(b, data)
-}
-
-// helloEvent is the first event of a stream: the user, with their email,
-// which only they and admins see.
-func helloEvent(u campfire.User) campfire.Event {
-	user, _ := json.Marshal(u) // the protocol's User shape, without email
-	if u.Email != "" && len(user) > 1 {
-		email, _ := json.Marshal(u.Email)
-		user = append(user[:len(user)-1], `,"email":`...)
-		user = append(user, email...)
-		user = append(user, '}')
-	}
-	data := append([]byte(`{"user":`), user...)
-	data = append(data, '}')
-	return campfire.Event{Type: campfire.EventHello, Data: data}
 }
 
 // cursor is the position of a stream in each room it follows: the seq of
