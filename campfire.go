@@ -77,6 +77,10 @@ type Config struct {
 	// resumes when it reconnects. Zero: [DefaultQueueBytes].
 	QueueBytes int
 
+	// MaxConnectionsPerUser bounds one user's live connections on a node
+	// (tabs, devices); past it, upgrades answer 429. Zero: 32.
+	MaxConnectionsPerUser int
+
 	// MaxBodyBytes caps request bodies. Zero: 1 MiB.
 	MaxBodyBytes int64
 
@@ -191,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		h, _ := HashPassword("campfire: no such user")
 		return h
 	})
-	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now, queueBytes: cfg.QueueBytes})
+	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now, queueBytes: cfg.QueueBytes, maxConns: cfg.MaxConnectionsPerUser})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ type Hub struct {
 	now    func() time.Time
 
 	queueBytes int
+	maxConns   int
 	typingTTL  time.Duration
 	gapWait    time.Duration
 
@@ -124,6 +125,7 @@ func (b *MemoryBroker) Subscribe(receive func(BrokerMessage)) (func(), error) {
 
 type hubConfig struct {
 	queueBytes int
+	maxConns   int
 	broker     Broker
 	store      Store
 	logger     *slog.Logger
@@ -144,7 +146,7 @@ const (
 func newHub(cfg hubConfig) (*Hub, error) {
 	h := &Hub{
 		store: cfg.store, broker: cfg.broker, logger: cfg.logger, now: cfg.now,
-		queueBytes: cmp.Or(cfg.queueBytes, DefaultQueueBytes), typingTTL: typingExpiry, gapWait: gapWait,
+		queueBytes: cmp.Or(cfg.queueBytes, DefaultQueueBytes), maxConns: cmp.Or(cfg.maxConns, 32), typingTTL: typingExpiry, gapWait: gapWait,
 		rooms:  map[int64]*hubRoom{},
 		users:  map[int64]map[*Subscriber]struct{}{},
 		typing: map[typingKey]typingState{},
@@ -746,7 +748,8 @@ var (
 // session's key, empty for host identities). The user's per-user events
 // reach it from now on; rooms are followed with [Subscriber.Subscribe].
 // The transport must call Close when the connection ends; Shutdown waits
-// for that.
+// for that. Returns ErrClosed after Shutdown, and an error matching
+// ErrRateLimited when the user has MaxConnectionsPerUser already.
 func (h *Hub) Connect(user User, session string) (*Subscriber, error) {
 	if h.closed.Load() {
 		return nil, ErrClosed
@@ -763,6 +766,10 @@ func (h *Hub) Connect(user User, session string) (*Subscriber, error) {
 	if h.closed.Load() { // raced with shutdown
 		h.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if len(h.users[user.ID]) >= h.maxConns {
+		h.mu.Unlock()
+		return nil, &RateLimitError{RetryAfter: 10 * time.Second}
 	}
 	// Counted under h.mu: shutdown cannot be waiting yet (see shutdown).
 	h.conns.Add(1)

@@ -1013,3 +1013,19 @@ func TestRealtimeTwoNodes(t *testing.T) {
 		t.Fatalf("logged out on node 1, node 2's socket ended with %d %q", code, reason)
 	}
 }
+
+// A flood of connections from one user is bounded; others still connect.
+func TestRealtimeConnectionFloodIsBounded(t *testing.T) {
+	w := rtWorld(t, campfire.Config{MaxConnectionsPerUser: 3})
+	for range 3 {
+		rtDial(t, w.bob, "")
+	}
+	res := w.bob.do("GET", "/api/v1/ws", nil, func(r *http.Request) {
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Upgrade", "websocket")
+		r.Header.Set("Sec-WebSocket-Version", "13")
+		r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	})
+	res.wantError(t, 429, "rate_limited")
+	rtDial(t, w.carol, "")
+}
