@@ -167,7 +167,7 @@ func (s *Server) getFeatures(w http.ResponseWriter, r *http.Request) error {
 		"search":        !s.features.DisableSearch,
 		"boosts":        !s.features.DisableBoosts,
 		"builtin_auth":  s.auth == nil,
-		"bots":          false,
+		"bots":          !s.features.DisableBots,
 		"attachments":   false,
 		"link_previews": false,
 		"push":          false,

@@ -68,15 +68,23 @@ type messageRequest struct {
 
 // render renders markdown for a room, resolving mentions against its members.
 func (s *Server) render(ctx context.Context, roomID int64, markdown string) (Rendered, error) {
+	r, _, err := s.renderMembers(ctx, roomID, markdown)
+	return r, err
+}
+
+// renderMembers is render that also returns the room's members, so that a
+// new message's webhooks need no second look-up.
+func (s *Server) renderMembers(ctx context.Context, roomID int64, markdown string) (Rendered, []Member, error) {
 	members, err := s.store.Members(ctx, roomID)
 	if err != nil {
-		return Rendered{}, err
+		return Rendered{}, nil, err
 	}
 	users := make([]User, len(members))
 	for i, m := range members {
 		users[i] = m.User
 	}
-	return s.renderer.Render(markdown, users)
+	r, err := s.renderer.Render(markdown, users)
+	return r, members, err
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, u User) error {
@@ -118,10 +126,11 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	if !author.Active() {
 		return Message{}, false, ErrForbidden
 	}
-	if _, err := s.memberRoom(ctx, roomID, author); err != nil {
+	room, err := s.memberRoom(ctx, roomID, author)
+	if err != nil {
 		return Message{}, false, err
 	}
-	rendered, err := s.render(ctx, roomID, markdown)
+	rendered, members, err := s.renderMembers(ctx, roomID, markdown)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -145,6 +154,7 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	for _, id := range marked {
 		s.hub.publishUserValue(id, EventUnread, roomID, map[string]int64{"room_id": roomID})
 	}
+	s.notifyBots(room.Room, author, msg, members)
 	return msg, true, nil
 }
 
@@ -193,11 +203,16 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request, u User) er
 	if req.Body == nil {
 		return invalid("body", "must not be empty")
 	}
-	rendered, err := s.render(r.Context(), room.ID, *req.Body)
+	return s.editMessage(w, r, room.ID, msg.ID, *req.Body)
+}
+
+// editMessage replaces a message's body and answers with the message.
+func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, roomID, id int64, markdown string) error {
+	rendered, err := s.render(r.Context(), roomID, markdown)
 	if err != nil {
 		return err
 	}
-	msg, ev, err := s.store.UpdateMessage(r.Context(), room.ID, msg.ID, rendered.Body, rendered.Mentions, rendered.Sound)
+	msg, ev, err := s.store.UpdateMessage(r.Context(), roomID, id, rendered.Body, rendered.Mentions, rendered.Sound)
 	if err != nil {
 		return err
 	}
@@ -240,14 +255,19 @@ func (s *Server) postBoost(w http.ResponseWriter, r *http.Request, u User) error
 	if err := s.allowPost(u); err != nil {
 		return err
 	}
-	content := strings.TrimSpace(req.Content)
+	return s.createBoost(w, r, u, room.ID, msg.ID, req.Content)
+}
+
+// createBoost validates content, boosts the message as u and answers with the boost.
+func (s *Server) createBoost(w http.ResponseWriter, r *http.Request, u User, roomID, messageID int64, content string) error {
+	content = strings.TrimSpace(content)
 	if n := utf8.RuneCountInString(content); n < 1 || n > MaxBoostLength {
 		return invalid("content", "must be 1 to %d characters", MaxBoostLength)
 	}
 	if strings.ContainsFunc(content, isControl) {
 		return invalid("content", "must not contain control characters")
 	}
-	boost, ev, err := s.store.CreateBoost(r.Context(), room.ID, msg.ID, u.ID, content)
+	boost, ev, err := s.store.CreateBoost(r.Context(), roomID, messageID, u.ID, content)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ type User struct {
 	// ExternalID links the user to the host's identity when
 	// [Config.Authenticate] is set; empty for built-in accounts.
 	ExternalID string
+	// WebhookURL is where a bot's webhooks go; empty for people. It is
+	// never in the User's JSON: only admins see it, in the Bot shape.
+	WebhookURL string
 	CreatedAt  time.Time
 }
 

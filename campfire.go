@@ -97,6 +97,16 @@ type Config struct {
 	// this to read their trusted forwarding header.
 	ClientIP func(*http.Request) string
 
+	// WebhookClient sends bots their webhooks. Nil: a client with
+	// Campfire's 7-second timeout. A delivery that fails with a timeout
+	// error (a net.Error whose Timeout is true, as the client's Timeout
+	// gives) posts "Failed to respond within 7 seconds" as the bot, as
+	// Campfire does. Like Campfire, the default client will reach any
+	// address an admin names, the host's private network included: hosts
+	// that let untrusted people be admins should supply a client whose
+	// dialer refuses private and loopback addresses.
+	WebhookClient *http.Client
+
 	// Logger receives the server's structured logs. Nil: slog.Default().
 	Logger *slog.Logger
 
@@ -109,6 +119,8 @@ type Config struct {
 type Features struct {
 	DisableSearch bool
 	DisableBoosts bool
+	// DisableBots turns off bot management, bot posting and webhooks.
+	DisableBots bool
 }
 
 // Transport is a way to carry the event stream to clients. The transport
@@ -140,6 +152,7 @@ type Server struct {
 	loginLimits  *limiterSet
 	postLimits   *limiterSet // nil: posting is not limited
 	dummyHash    func() string
+	webhooks     *webhooks
 	shutdownOnce sync.Once
 }
 
@@ -159,6 +172,7 @@ func New(cfg Config) (*Server, error) {
 		sessionMaxAge: cfg.SessionMaxAge,
 		maxBody:       cfg.MaxBodyBytes,
 		crossOrigin:   http.NewCrossOriginProtection(),
+		webhooks:      newWebhooks(cfg.WebhookClient),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -221,12 +235,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Shutdown closes every live connection with a going-away code and waits
-// until the server's goroutines are gone or ctx ends. It does not close the
-// Store, which the host opened.
+// Shutdown closes every live connection with a going-away code, cancels
+// the bot webhooks in flight, and waits until the server's goroutines are
+// gone or ctx ends. It does not close the Store, which the host opened.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
-	s.shutdownOnce.Do(func() { err = s.hub.shutdown(ctx) })
+	s.shutdownOnce.Do(func() {
+		werr := s.webhooks.shutdown(ctx)
+		if err = s.hub.shutdown(ctx); err == nil {
+			err = werr
+		}
+	})
 	return err
 }
 

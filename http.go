@@ -45,6 +45,11 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	authed("GET /account", s.getAccount)
 	authed("PATCH /account", s.patchAccount)
 	authed("POST /account/join_code", s.postJoinCode)
+	authed("GET /account/bots", s.getBots)
+	authed("POST /account/bots", s.postBot)
+	authed("PATCH /account/bots/{id}", s.patchBot)
+	authed("POST /account/bots/{id}/key", s.postBotKey)
+	authed("DELETE /account/bots/{id}", s.deleteBot)
 
 	authed("GET /users", s.getUsers)
 	authed("GET /users/{id}", s.getUser)
@@ -71,6 +76,22 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	authed("DELETE /rooms/{id}/messages/{mid}/boosts/{bid}", s.deleteBoost)
 
 	authed("GET /search", s.getSearch)
+
+	// Bots authenticate by the key in the path, never by a session. They
+	// are not browsers, and the key is no cookie that another site could
+	// ride on: their unsafe requests skip the cross-origin check.
+	bot := func(pattern string, h authedFunc) {
+		handle(pattern, s.asBot(h))
+		if method, path, _ := strings.Cut(pattern, " "); method != http.MethodGet {
+			s.crossOrigin.AddInsecureBypassPattern(method + " " + apiPrefix + path)
+		}
+	}
+	bot("POST "+botMessagesPath, s.postBotMessage)
+	bot("GET "+botMessagesPath, s.getMessages)
+	bot("PATCH "+botMessagesPath+"/{mid}", s.patchBotMessage)
+	bot("DELETE "+botMessagesPath+"/{mid}", s.deleteMessage)
+	bot("POST "+botMessagesPath+"/{mid}/boosts", s.postBotBoost)
+	bot("DELETE "+botMessagesPath+"/{mid}/boosts/{bid}", s.deleteBoost)
 
 	for _, t := range transports {
 		for pattern, h := range t.Routes(s) {
@@ -107,6 +128,17 @@ func (s *Server) guardTransport(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// CheckOrigin applies the cross-origin rule of unsafe requests to r,
+// whatever its method: nil for the server's own pages, for clients that
+// are not browsers and for [Config.TrustedOrigins], else an error.
+// Transports call it at a WebSocket upgrade, a GET, which the rule
+// otherwise lets through.
+func (s *Server) CheckOrigin(r *http.Request) error {
+	probe := r.WithContext(r.Context()) // a shallow copy
+	probe.Method = http.MethodPost
+	return s.crossOrigin.Check(probe)
 }
 
 // signedIn authenticates the request and passes the user to h.

@@ -50,6 +50,11 @@ type NewUser struct {
 	PasswordHash string // empty: the user cannot sign in with a password
 	Role         Role
 	ExternalID   string // empty for built-in accounts
+	// BotKeyHash is the SHA-256 of a bot's key secret; empty for people
+	// and for bots without a key.
+	BotKeyHash []byte
+	// WebhookURL is where a bot's webhooks go; empty for none.
+	WebhookURL string
 }
 
 // Setup is the first run: the account, its admin and its first open room.
@@ -82,6 +87,10 @@ type UserUpdate struct {
 	PasswordHash *string
 	Role         *Role
 	Status       *UserStatus
+	// BotKeyHash replaces a bot's key hash; pointing at an empty slice
+	// removes the key, so that no key authenticates.
+	BotKeyHash *[]byte
+	WebhookURL *string
 }
 
 // UserQuery selects users for listing and autocomplete.
@@ -96,7 +105,8 @@ type UserQuery struct {
 	Limit int
 }
 
-// UserStore keeps users.
+// UserStore keeps users. Every User a store returns, here or beside a
+// session or a membership, carries all its fields, WebhookURL included.
 type UserStore interface {
 	// CreateUser creates an active user and makes them a member of every
 	// open room (with the default involvement), in one transaction.
@@ -118,6 +128,10 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id int64, u UserUpdate) (User, error)
 	// Users lists users by name (case-insensitive), then id.
 	Users(ctx context.Context, q UserQuery) ([]User, error)
+	// BotKey returns the bot with id userID, whatever its status, and its
+	// key hash (empty when it has no key). Returns ErrNotFound if there is
+	// no such user or the user is not a bot.
+	BotKey(ctx context.Context, userID int64) (User, []byte, error)
 }
 
 // SessionStore keeps signed-in sessions, by the hash of their token.

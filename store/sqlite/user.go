@@ -11,7 +11,7 @@ import (
 	"github.com/opencampfire/campfire"
 )
 
-const userColumns = `u.id, u.name, u.email, u.role, u.status, u.bio, u.external_id, u.created_at`
+const userColumns = `u.id, u.name, u.email, u.role, u.status, u.bio, u.external_id, u.webhook_url, u.created_at`
 
 type userRow struct {
 	ID         int64               `db:"id"`
@@ -21,13 +21,14 @@ type userRow struct {
 	Status     campfire.UserStatus `db:"status"`
 	Bio        string              `db:"bio"`
 	ExternalID string              `db:"external_id"`
+	WebhookURL string              `db:"webhook_url"`
 	CreatedAt  int64               `db:"created_at"`
 }
 
 func (r userRow) user() campfire.User {
 	return campfire.User{
 		ID: r.ID, Name: r.Name, Email: r.Email, Role: r.Role, Status: r.Status,
-		Bio: r.Bio, ExternalID: r.ExternalID, CreatedAt: fromNanos(r.CreatedAt),
+		Bio: r.Bio, ExternalID: r.ExternalID, WebhookURL: r.WebhookURL, CreatedAt: fromNanos(r.CreatedAt),
 	}
 }
 
@@ -50,9 +51,10 @@ func createUser(ctx context.Context, tx *sqlx.Tx, u campfire.NewUser, now time.T
 		return campfire.User{}, fmt.Errorf("%w: unknown role %q", campfire.ErrInvalid, u.Role)
 	}
 	var id int64
-	err := tx.GetContext(ctx, &id, `INSERT INTO users (name, name_key, email, external_id, role, status, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Name, nameKey(u.Name), strings.ToLower(u.Email), u.ExternalID, u.Role, campfire.StatusActive, u.PasswordHash, now.UnixNano())
+	err := tx.GetContext(ctx, &id, `INSERT INTO users (name, name_key, email, external_id, role, status, password_hash, bot_key_hash, webhook_url, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Name, nameKey(u.Name), strings.ToLower(u.Email), u.ExternalID, u.Role, campfire.StatusActive, u.PasswordHash,
+		keyHash(u.BotKeyHash), u.WebhookURL, now.UnixNano())
 	if err != nil {
 		return campfire.User{}, err
 	}
@@ -133,15 +135,21 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate)
 		e := strings.ToLower(*u.Email)
 		email = &e
 	}
+	// A bot key hash may be set to none (NULL), so it cannot use coalesce.
+	setKey, botKey := u.BotKeyHash != nil, []byte(nil)
+	if setKey {
+		botKey = keyHash(*u.BotKeyHash)
+	}
 	var user campfire.User
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
 		// A nil pointer binds as NULL, which coalesce turns into "unchanged".
 		res, err := tx.ExecContext(ctx, `UPDATE users SET
 				name = coalesce(?, name), name_key = coalesce(?, name_key), email = coalesce(?, email),
 				bio = coalesce(?, bio), password_hash = coalesce(?, password_hash),
-				role = coalesce(?, role), status = coalesce(?, status)
+				role = coalesce(?, role), status = coalesce(?, status),
+				bot_key_hash = CASE WHEN ? THEN ? ELSE bot_key_hash END, webhook_url = coalesce(?, webhook_url)
 			WHERE id = ?`,
-			u.Name, key, email, u.Bio, u.PasswordHash, u.Role, u.Status, id)
+			u.Name, key, email, u.Bio, u.PasswordHash, u.Role, u.Status, setKey, botKey, u.WebhookURL, id)
 		if err := changed(res, err, "user"); err != nil {
 			return err
 		}
@@ -159,6 +167,28 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate)
 		return err
 	})
 	return user, err
+}
+
+// keyHash is how a bot key hash is stored: NULL when there is none.
+func keyHash(h []byte) []byte {
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
+
+// BotKey returns the bot and its key hash.
+func (s *Store) BotKey(ctx context.Context, userID int64) (campfire.User, []byte, error) {
+	var row struct {
+		userRow
+		BotKeyHash []byte `db:"bot_key_hash"`
+	}
+	err := s.r.GetContext(ctx, &row, `SELECT `+userColumns+`, u.bot_key_hash FROM users u WHERE u.id = ? AND u.role = ?`,
+		userID, campfire.RoleBot)
+	if err != nil {
+		return campfire.User{}, nil, notFound(err, "bot")
+	}
+	return row.user(), row.BotKeyHash, nil
 }
 
 // Users lists users by name, case-insensitively, then id.

@@ -17,6 +17,7 @@ func userSpecs() []group {
 			{"ConflictOnTakenEmail", testCreateUserConflictOnTakenEmail},
 			{"ConflictOnTakenExternalID", testCreateUserConflictOnTakenExternalID},
 			{"EmptyEmailsAndExternalIDsNeverConflict", testCreateUserEmptyEmailsNeverConflict},
+			{"StoresABotsKeyHashAndWebhookURL", testCreateUserStoresBotKeyHashAndWebhookURL},
 		}},
 		{"User", []spec{
 			{"ReturnsTheUser", testUserReturnsTheUser},
@@ -41,6 +42,7 @@ func userSpecs() []group {
 			{"DeactivationLeavesOpenAndClosedRooms", testUpdateUserDeactivationLeavesSharedRooms},
 			{"DeactivationKeepsDirectRooms", testUpdateUserDeactivationKeepsDirectRooms},
 			{"ReactivationRejoinsEveryOpenRoom", testUpdateUserReactivationRejoinsOpenRooms},
+			{"ChangesTheBotKeyHashAndWebhookURL", testUpdateUserChangesBotKeyHashAndWebhookURL},
 		}},
 		{"Users", []spec{
 			{"OrdersByNameCaseInsensitivelyThenID", testUsersOrder},
@@ -50,6 +52,12 @@ func userSpecs() []group {
 			{"ActiveOnlyDropsDeactivatedUsers", testUsersActiveOnly},
 			{"LimitCapsTheResult", testUsersLimit},
 			{"FiltersCombine", testUsersFiltersCombine},
+		}},
+		{"BotKey", []spec{
+			{"ReturnsTheBotAndItsKeyHash", testBotKeyReturnsTheBotAndItsKeyHash},
+			{"EmptyHashWithoutAKey", testBotKeyEmptyWithoutKey},
+			{"NotFoundForPeopleAndMissingUsers", testBotKeyNotFoundForPeopleAndMissingUsers},
+			{"ReturnsDeactivatedBotsWithTheirStatus", testBotKeyReturnsDeactivatedBots},
 		}},
 	}
 }
