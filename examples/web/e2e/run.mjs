@@ -311,6 +311,48 @@ async function main() {
     await sleep(300);
   });
 
+  await step("the admin makes a bot: its key is shown once and posts as the curl example does; a reset key stops the old one", async () => {
+    await ada.getByRole("link", { name: "Administration" }).click();
+    const bots = ada.getByRole("region", { name: "Bots" });
+    await bots.getByRole("textbox", { name: "Bot name" }).fill("Tally");
+    await bots.getByRole("button", { name: "Create bot" }).click();
+    const keyBox = bots.getByRole("textbox", { name: "Key for Tally" });
+    await keyBox.waitFor();
+    const key = await keyBox.inputValue();
+    assert(/^\d+-[A-Za-z0-9]{24}$/.test(key), "key " + key);
+    const roomId = Number(roomPath.split("/").pop());
+    const url = `${base}/api/v1/rooms/${roomId}/${key}/messages`;
+    const command = await bots.locator(".bot-command code").textContent();
+    assert(command === `curl -d 'Hello!' ${url}`, "command " + command);
+    await bots.getByRole("row", { name: /Tally/ }).waitFor();
+    await bots.screenshot({ path: join(artifacts, "12-bot-key.png") });
+    // What `curl -d` sends: the raw text, labelled as a form.
+    const post = (u, text) => fetch(u, { method: "POST", body: text, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    const res = await post(url, "Hello from Tally!");
+    assert(res.status === 201, "bot post answered " + res.status);
+    await messageWith(bob, "Hello from Tally!").waitFor({ timeout: LIVE_TIMEOUT });
+
+    const shown = (k) => ada.evaluate((k) => document.body.innerHTML.includes(k) || [...document.querySelectorAll("input")].some((i) => i.value === k), k);
+    await bots.getByRole("button", { name: "Done" }).click();
+    await keyBox.waitFor({ state: "detached" });
+    assert(!(await shown(key)), "the key is still on the page");
+
+    await bots.getByRole("button", { name: "Reset key of Tally" }).click();
+    await bots.getByRole("group", { name: /Reset the key of Tally/ }).waitFor();
+    await bots.getByRole("button", { name: "Reset key", exact: true }).click();
+    await bots.getByRole("region", { name: "New key for Tally" }).waitFor();
+    const fresh = await keyBox.inputValue();
+    assert(fresh !== key && /^\d+-[A-Za-z0-9]{24}$/.test(fresh), "new key " + fresh);
+    assert((await post(url, "Old key")).status === 401, "the old key still works");
+    assert((await post(url.replace(key, fresh), "New key works")).status === 201, "the new key does not work");
+    await messageWith(bob, "New key works").waitFor({ timeout: LIVE_TIMEOUT });
+    await bots.getByRole("button", { name: "Done" }).click();
+
+    await ada.goto(roomPath);
+    await composer(ada).waitFor();
+    await connected(ada);
+  });
+
   await step("after a server restart, messages posted meanwhile appear without a reload", async () => {
     await ada.evaluate(() => (window.__stillThisPage = true));
     await stopServer();

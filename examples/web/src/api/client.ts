@@ -3,6 +3,8 @@ import type {
   Account,
   AccountSettings,
   Boost,
+  Bot,
+  BotWithKey,
   ErrorDetail,
   Features,
   Involvement,
@@ -73,6 +75,15 @@ export interface Api {
   user(id: number | "me"): Promise<User>;
   updateMe(req: { name?: string; bio?: string; password?: string }): Promise<User>;
   updateUser(id: number, req: { role?: "admin" | "member"; status?: "active" | "deactivated" }): Promise<User>;
+
+  /** Bots: admins only; 501 feature_disabled when the host turned bots off. */
+  bots(): Promise<Bot[]>;
+  createBot(req: { name: string; webhook_url?: string }): Promise<BotWithKey>;
+  updateBot(id: number, req: { name?: string; webhook_url?: string }): Promise<Bot>;
+  /** A new key; the old one stops working. */
+  resetBotKey(id: number): Promise<BotWithKey>;
+  /** Deactivates the bot and forgets its key. */
+  deleteBot(id: number): Promise<void>;
 
   rooms(): Promise<Room[]>;
   room(id: number): Promise<Room>;
@@ -162,6 +173,12 @@ export function createApi(opts: { base?: string; fetch?: FetchLike } = {}): Api 
     updateMe: async (req) => (await call<{ user: User }>("PATCH", "/users/me", req)).user,
     updateUser: async (id, req) => (await call<{ user: User }>("PATCH", "/users/" + id, req)).user,
 
+    bots: async () => (await call<{ bots: Bot[] }>("GET", "/account/bots")).bots,
+    createBot: (req) => call<BotWithKey>("POST", "/account/bots", req),
+    updateBot: async (id, req) => (await call<{ bot: Bot }>("PATCH", "/account/bots/" + id, req)).bot,
+    resetBotKey: (id) => call<BotWithKey>("POST", `/account/bots/${id}/key`),
+    deleteBot: (id) => call<void>("DELETE", "/account/bots/" + id),
+
     rooms: async () => (await call<{ rooms: Room[] }>("GET", "/rooms")).rooms,
     room: async (id) => (await call<{ room: Room }>("GET", "/rooms/" + id)).room,
     createRoom: async (req) => (await call<{ room: Room }>("POST", "/rooms", req)).room,
@@ -198,4 +215,9 @@ export function avatarURL(userId: number, base = API_BASE): string {
 /** joinLink is the address a person opens to join with the account's code. */
 export function joinLink(code: string, origin = window.location.origin): string {
   return `${origin}/join/${encodeURIComponent(code)}`;
+}
+
+/** botPostURL is where a bot posts to a room with its key (Campfire's form: the raw message is the body). */
+export function botPostURL(roomId: number | string, botKey: string, origin = window.location.origin, base = API_BASE): string {
+  return `${origin}${base}/rooms/${roomId}/${encodeURIComponent(botKey)}/messages`;
 }

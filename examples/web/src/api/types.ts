@@ -14,6 +14,18 @@ export interface User {
   email?: string;
 }
 
+/** A bot (admins only): a user with role "bot" and where its webhooks go ("" for none). */
+export interface Bot extends User {
+  role: "bot";
+  webhook_url: string;
+}
+
+/** A bot with its key: the only answers that ever carry the key (create, reset). */
+export interface BotWithKey {
+  bot: Bot;
+  bot_key: string;
+}
+
 export interface UserRef {
   id: number;
   name: string;

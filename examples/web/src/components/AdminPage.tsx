@@ -4,6 +4,7 @@ import { useChat } from "../hooks/useChat";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { errorText } from "../hooks/useRoomMessages";
 import { useSession } from "../hooks/useSession";
+import { BotsAdmin } from "./BotsAdmin";
 import { ErrorNote } from "./ErrorNote";
 import { FeatureOff } from "./FeatureOff";
 import { Field } from "./Field";
@@ -11,7 +12,7 @@ import { JoinCodePanel } from "./JoinCodePanel";
 import { PageHeader } from "./PageHeader";
 import { UsersAdmin } from "./UsersAdmin";
 
-/** AdminPage: the account's name and rules, the join link, and the people. Admins only. */
+/** AdminPage: the account's name and rules, the join link, the people and the bots. Admins only. */
 export function AdminPage() {
   const api = useApi();
   const { me, features } = useSession();
@@ -92,10 +93,14 @@ export function AdminPage() {
 
         <UsersAdmin />
 
-        <section className="panel" aria-labelledby="bots-heading">
-          <h2 id="bots-heading">Bots</h2>
-          {features.bots ? <p>Bots are managed through the API.</p> : <FeatureOff>Bots are turned off on this server.</FeatureOff>}
-        </section>
+        {features.bots ? (
+          <BotsAdmin />
+        ) : (
+          <section className="panel" aria-labelledby="bots-heading">
+            <h2 id="bots-heading">Bots</h2>
+            <FeatureOff>Bots are turned off on this server.</FeatureOff>
+          </section>
+        )}
       </div>
     </section>
   );

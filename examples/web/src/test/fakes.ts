@@ -3,7 +3,7 @@
 import { vi } from "vitest";
 import type { Api } from "../api/client";
 import type { EventSourceLike, SocketLike } from "../api/live";
-import type { Features, Message, Room, User } from "../api/types";
+import type { Bot, Features, Message, Room, User } from "../api/types";
 
 export class FakeSocket implements SocketLike {
   static all: FakeSocket[] = [];
@@ -97,6 +97,9 @@ export class FakeEventSource implements EventSourceLike {
 export const ada: User = { id: 1, name: "Ada Lovelace", role: "admin", status: "active", bio: "", avatar_url: "/api/v1/users/1/avatar", email: "ada@example.com" };
 export const bob: User = { id: 2, name: "Bob Babbage", role: "member", status: "active", bio: "", avatar_url: "/api/v1/users/2/avatar" };
 
+export const tally: Bot = { id: 3, name: "Tally", role: "bot", status: "active", bio: "", avatar_url: "/api/v1/users/3/avatar", webhook_url: "https://hooks.example.com/tally" };
+
+/** What a server with its defaults offers, bots turned off; tests that need bots say so. */
 export const features: Features = { search: true, boosts: true, builtin_auth: true, bots: false, attachments: false, link_previews: false, push: false };
 
 export const allTalk: Room = {
@@ -152,6 +155,11 @@ export function fakeApi(over: Partial<Api> = {}): Api {
     user: vi.fn(async () => bob),
     updateMe: vi.fn(never),
     updateUser: vi.fn(never),
+    bots: vi.fn(async () => []),
+    createBot: vi.fn(never),
+    updateBot: vi.fn(never),
+    resetBotKey: vi.fn(never),
+    deleteBot: vi.fn(never),
     rooms: vi.fn(async () => [allTalk]),
     room: vi.fn(async () => allTalk),
     createRoom: vi.fn(never),

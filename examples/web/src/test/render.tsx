@@ -3,6 +3,7 @@ import { render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { Api } from "../api/client";
 import { LiveConnection } from "../api/live";
+import type { Features } from "../api/types";
 import { ChatProvider } from "../components/ChatProvider";
 import { ApiContext, SessionContext } from "../hooks/contexts";
 import { ada, FakeEventSource, FakeSocket, features } from "./fakes";
@@ -18,8 +19,9 @@ export function fakeLive(): LiveConnection {
   });
 }
 
-export function renderInChat(ui: ReactNode, api: Api, live = fakeLive()) {
-  const session = { me: ada, features, setMe: () => {}, signOut: async () => {} };
+/** renderInChat renders ui signed in as Ada; opts.features changes what the server offers. */
+export function renderInChat(ui: ReactNode, api: Api, live = fakeLive(), opts: { features?: Partial<Features> } = {}) {
+  const session = { me: ada, features: { ...features, ...opts.features }, setMe: () => {}, signOut: async () => {} };
   const result = render(
     <ApiContext.Provider value={api}>
       <SessionContext.Provider value={session}>
