@@ -183,8 +183,11 @@ func normalizeEmail(email string) (string, error) {
 
 func normalizeBio(bio string) (string, error) {
 	bio = strings.TrimSpace(bio)
-	if utf8.RuneCountInString(bio) > MaxBioLength {
+	switch {
+	case utf8.RuneCountInString(bio) > MaxBioLength:
 		return "", invalid("bio", "must be at most %d characters", MaxBioLength)
+	case strings.ContainsFunc(bio, func(r rune) bool { return r != '\n' && isControl(r) }):
+		return "", invalid("bio", "must not contain control characters")
 	}
 	return bio, nil
 }

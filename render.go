@@ -58,9 +58,15 @@ type Rendered struct {
 	Sound string
 }
 
+// mentionDirectoryKey is every Renderer's directoryKey. goldmark hands out
+// context keys from an unguarded global counter, so the key is taken once,
+// at package initialization, rather than by NewRenderer, which hosts (and
+// parallel tests) may call from several goroutines at once.
+var mentionDirectoryKey = parser.NewContextKey()
+
 // NewRenderer builds a Renderer.
 func NewRenderer() *Renderer {
-	r := &Renderer{directoryKey: parser.NewContextKey(), policy: newBodyPolicy()}
+	r := &Renderer{directoryKey: mentionDirectoryKey, policy: newBodyPolicy()}
 	r.md = goldmark.New(
 		goldmark.WithExtensions(
 			extension.NewLinkify(extension.WithLinkifyAllowedProtocols([]string{"http:", "https:"})),
@@ -109,8 +115,9 @@ func newBodyPolicy() *bluemonday.Policy {
 // name of a member that starts there, or the first word of exactly one
 // member's name; it must not follow a letter or digit (bob@example.com is
 // not a mention) and must end at a word boundary. `<@ID>` mentions a member
-// by id. Only active members can be mentioned, and never inside code or a
-// link. A body that is exactly `/play NAME`, for a known sound, plays it.
+// by id, and an id that is no member's mentions nobody. Only active members
+// can be mentioned, and never inside code or a link. A body that is exactly
+// `/play NAME`, for a known sound, plays it.
 //
 // Returns an error matching [ErrInvalid] when the body is not valid UTF-8,
 // contains NUL, is blank, or is longer than [MaxBodyLength] characters.
@@ -608,7 +615,10 @@ func (p *mentionParser) Parse(_ ast.Node, block text.Reader, pc parser.Context) 
 	case bytes.HasPrefix(line, []byte("<@")):
 		u, n = dir.byToken(line)
 	case len(line) > 0 && line[0] == '@':
-		if isWordRune(block.PrecendingCharacter()) {
+		prev := block.PrecendingCharacter()
+		if isWordRune(prev) || prev == '<' && isIDToken(line[1:]) {
+			// An id token that named no member (<@42>) is not
+			// @Name: it must not mention a member whose name is 42.
 			return nil
 		}
 		u, n = dir.byName(line[1:])
@@ -619,6 +629,16 @@ func (p *mentionParser) Parse(_ ast.Node, block text.Reader, pc parser.Context) 
 	}
 	block.Advance(n)
 	return &mentionNode{userID: u.id, name: u.name, source: text.NewSegment(seg.Start, seg.Start+n)}
+}
+
+// isIDToken reports whether b starts with the digits and the '>' that end
+// a `<@ID>`.
+func isIDToken(b []byte) bool {
+	i := 0
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(b) && b[i] == '>'
 }
 
 // directory is who one body can mention: the room's active members. It is
