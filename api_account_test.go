@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencampfire/campfire"
 )
@@ -149,7 +150,13 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("LoginIsThrottledPerAccountAndPerAddress", func(t *testing.T) {
-		w := newWorld(t, campfire.Config{ClientIP: func(r *http.Request) string { return r.Header.Get("X-Test-IP") }})
+		// The clock stands still: on a busy machine the guesses (argon2
+		// each) can take longer than the 18 s that refill a try.
+		stopped := time.Now()
+		w := newWorld(t, campfire.Config{
+			ClientIP: func(r *http.Request) string { return r.Header.Get("X-Test-IP") },
+			Now:      func() time.Time { return stopped },
+		})
 		from := func(ip string) func(*http.Request) { return func(r *http.Request) { r.Header.Set("X-Test-IP", ip) } }
 		c := newClient(t, w.ts.URL)
 		// Ten wrong guesses at one account from ten addresses: the eleventh

@@ -544,7 +544,7 @@ func TestRealtimeSlowConsumer(t *testing.T) {
 		t.Skip("moves about 500 MB through 101 sockets")
 	}
 	const readers = 100
-	w := rtWorld(t, campfire.Config{})
+	w := rtWorld(t, campfire.Config{MaxConnectionsPerUser: readers + 1}) // the readers are all bob
 	room := w.allTalk
 	since := rtLastSeq(t, w.admin, room)
 

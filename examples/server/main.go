@@ -4,6 +4,10 @@
 //
 // The flags can also be set with CAMPFIRE_ADDR and CAMPFIRE_DB. The first
 // visitor sets up the admin account (POST /api/v1/setup, or the web client).
+//
+//	go run ./examples/server backup [-db ./campfire.db] DEST
+//
+// takes a consistent backup of the database, the server running or not.
 package main
 
 import (
@@ -35,6 +39,9 @@ func main() {
 // cleanly: connections are told the server is going away and the database
 // is closed after the last request.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "backup" {
+		return backup(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fs.String("addr", envOr(getenv, "CAMPFIRE_ADDR", "localhost:8080"), "address to listen on (env CAMPFIRE_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "CAMPFIRE_DB", "./campfire.db"), "SQLite database file (env CAMPFIRE_DB)")

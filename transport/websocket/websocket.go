@@ -52,7 +52,8 @@ type Options struct {
 	// "*.example.com", "localhost:5173"), or scheme://host patterns when
 	// they contain "://" ("https://*.example.com"). Pages of the server's
 	// own host, and clients that send no Origin (not browsers), are always
-	// allowed. Nil: same host only. Others get 403 forbidden.
+	// allowed, and so are the server's Config.TrustedOrigins. Nil: same
+	// host and TrustedOrigins only. Others get 403 forbidden.
 	OriginPatterns []string
 
 	// ReadLimit caps one client frame, in bytes; a larger one closes the
@@ -153,7 +154,7 @@ func (t *Transport) Routes(s *campfire.Server) map[string]http.Handler {
 // serve checks the origin and the session, upgrades, and runs the
 // connection until it ends.
 func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Request) {
-	if !t.originAllowed(r) {
+	if !t.originAllowed(r) && s.CheckOrigin(r) != nil { // Config.TrustedOrigins too
 		s.WriteError(w, r, campfire.Forbidden("cross-origin WebSocket refused"))
 		return
 	}

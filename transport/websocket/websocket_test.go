@@ -37,7 +37,11 @@ func newTestChat(tb testing.TB, opts *cfws.Options) *testChat {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	chat, err := campfire.New(campfire.Config{Store: db, Transports: []campfire.Transport{cfws.New(opts)}})
+	chat, err := campfire.New(campfire.Config{
+		Store: db, Transports: []campfire.Transport{cfws.New(opts)},
+		// TestIdleConnectionCost opens a hundred sockets as one user.
+		MaxConnectionsPerUser: 1000,
+	})
 	if err != nil {
 		tb.Fatal(err)
 	}
