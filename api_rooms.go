@@ -307,10 +307,9 @@ func (s *Server) postPresence(w http.ResponseWriter, r *http.Request, u User) er
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	_, key, err := s.authenticate(r)
-	if err != nil {
-		return err
-	}
+	// One key per session: a browser's tabs share it, another device
+	// counts apart.
+	key := sessionKeyFromContext(r.Context())
 	switch req.State {
 	case "present":
 		s.hub.SetPresence(room.ID, u.ID, "http:"+key, true)

@@ -153,3 +153,24 @@ func unread(t *testing.T, c *client, room int64) bool {
 	r := c.must(200, "GET", roomPath(room, ""), nil)["room"].(map[string]any)
 	return r["membership"].(map[string]any)["unread"].(bool)
 }
+
+// Presence over plain HTTP counts per session: one device going away
+// leaves the user present through another, so the room is not marked unread.
+func TestHTTPPresenceCountsEachSession(t *testing.T) {
+	w := newWorld(t)
+	phone := newClient(t, w.ts.URL)
+	phone.must(200, "POST", "/api/v1/session", map[string]any{"email": "bob@example.com", "password": testPassword})
+	w.bob.must(204, "POST", roomPath(w.secret, "/presence"), map[string]any{"state": "present"})
+	phone.must(204, "POST", roomPath(w.secret, "/presence"), map[string]any{"state": "present"})
+	phone.must(204, "POST", roomPath(w.secret, "/presence"), map[string]any{"state": "absent"})
+	w.admin.post(w.secret, "are you there?")
+	if unread(t, w.bob, w.secret) {
+		t.Fatal("bob is present on his laptop, yet the room turned unread")
+	}
+	w.bob.must(204, "POST", roomPath(w.secret, "/presence"), map[string]any{"state": "absent"})
+	w.admin.post(w.secret, "gone now")
+	if !unread(t, w.bob, w.secret) {
+		t.Fatal("bob left on every device, yet the room is not unread")
+	}
+	w.bob.do("POST", roomPath(w.secret, "/presence"), map[string]any{"state": "here"}).wantError(t, 422, "invalid")
+}

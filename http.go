@@ -1,6 +1,7 @@
 package campfire
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -144,12 +145,12 @@ func (s *Server) CheckOrigin(r *http.Request) error {
 // signedIn authenticates the request and passes the user to h.
 func (s *Server) signedIn(h authedFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := s.Authenticate(r)
+		u, key, err := s.authenticate(r)
 		if err != nil {
 			return err
 		}
-		r = r.WithContext(contextWithUser(r.Context(), u))
-		return h(w, r, u)
+		ctx := context.WithValue(contextWithUser(r.Context(), u), sessionKeyContextKey{}, key)
+		return h(w, r.WithContext(ctx), u)
 	}
 }
 
