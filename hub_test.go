@@ -664,7 +664,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			store := newHubStore()
 			store.addRoom(7, hubAda.ID)
-			h := newTestHub(b, store, campfire.Config{})
+			h := newTestHub(b, store, campfire.Config{MaxConnectionsPerUser: n})
 			subs := make([]*campfire.Subscriber, n)
 			for i := range subs {
 				subs[i] = hubConnect(b, h, hubAda, "")
