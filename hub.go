@@ -378,6 +378,12 @@ func (h *Hub) deliverRoom(ev Event, skipUser int64) {
 	if ev.Seq < rs.next {
 		return // already delivered, or older than every subscription here
 	}
+	if ev.Seq == rs.next && len(rs.pending) == 0 {
+		// The usual case, the next event in order: no need to hold it back.
+		rs.next++
+		rs.broadcast(frameOf(ev), 0)
+		return
+	}
 	rs.pending[ev.Seq] = ev
 	rs.flushPending()
 	if len(rs.pending) > 0 && rs.gapSince.IsZero() && rs.next > 0 {
