@@ -68,16 +68,22 @@ type messageRequest struct {
 
 // render renders markdown for a room, resolving mentions against its members.
 func (s *Server) render(ctx context.Context, roomID int64, markdown string) (Rendered, error) {
-	r, _, err := s.renderMembers(ctx, roomID, markdown)
+	r, _, err := s.renderMembers(ctx, Room{ID: roomID}, markdown)
 	return r, err
 }
 
 // renderMembers is render that also returns the room's members, so that a
-// new message's webhooks need no second look-up.
-func (s *Server) renderMembers(ctx context.Context, roomID int64, markdown string) (Rendered, []Member, error) {
-	members, err := s.store.Members(ctx, roomID)
-	if err != nil {
-		return Rendered{}, nil, err
+// new message's webhooks need no second look-up. The members are read only
+// when something needs them: a mention (there is none without an @) or a
+// direct room's bots. Most messages mention nobody, and a big room's member
+// list is the costliest read of a post.
+func (s *Server) renderMembers(ctx context.Context, room Room, markdown string) (Rendered, []Member, error) {
+	var members []Member
+	if room.Kind == RoomDirect || strings.IndexByte(markdown, '@') >= 0 {
+		var err error
+		if members, err = s.store.Members(ctx, room.ID); err != nil {
+			return Rendered{}, nil, err
+		}
 	}
 	users := make([]User, len(members))
 	for i, m := range members {
@@ -130,7 +136,7 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	if err != nil {
 		return Message{}, false, err
 	}
-	rendered, members, err := s.renderMembers(ctx, roomID, markdown)
+	rendered, members, err := s.renderMembers(ctx, room.Room, markdown)
 	if err != nil {
 		return Message{}, false, err
 	}

@@ -115,7 +115,10 @@ func liveMessage(ctx context.Context, q sqlx.QueryerContext, roomID, id int64) (
 func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg campfire.Message, ev campfire.Event, created bool, err error) {
 	err = s.write(ctx, func(tx *sqlx.Tx) error {
 		if m.ClientMessageID != "" {
-			found, err := selectMessages(ctx, tx, `m.room_id = ? AND m.creator_id = ? AND m.client_message_id = ?`,
+			// The literal <> '' lets SQLite use the partial unique index;
+			// with only a bound parameter it cannot prove the index
+			// applies, and scans the room.
+			found, err := selectMessages(ctx, tx, `m.room_id = ? AND m.creator_id = ? AND m.client_message_id = ? AND m.client_message_id <> ''`,
 				m.RoomID, m.CreatorID, m.ClientMessageID)
 			if err != nil {
 				return err

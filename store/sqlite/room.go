@@ -355,12 +355,21 @@ func (s *Store) SetInvolvement(ctx context.Context, roomID, userID int64, inv ca
 // except. A member already unread keeps the time they first became so.
 func (s *Store) MarkUnread(ctx context.Context, roomID int64, except []int64, at time.Time) ([]int64, error) {
 	var marked []int64
+	exceptIDs := idList(except)
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
-		return tx.SelectContext(ctx, &marked, `UPDATE memberships SET unread_at = coalesce(unread_at, ?)
+		// Only rows still read are written: a busy room's members are
+		// mostly unread already, and rewriting them all on every message
+		// would make each post cost a write per member.
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET unread_at = ?
+			WHERE room_id = ? AND involvement <> ? AND unread_at IS NULL
+			AND user_id NOT IN (SELECT value FROM json_each(?))`,
+			at.UnixNano(), roomID, campfire.InvolvementInvisible, exceptIDs); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &marked, `SELECT user_id FROM memberships
 			WHERE room_id = ? AND involvement <> ? AND user_id NOT IN (SELECT value FROM json_each(?))
-			RETURNING user_id`, at.UnixNano(), roomID, campfire.InvolvementInvisible, idList(except))
+			ORDER BY user_id`, roomID, campfire.InvolvementInvisible, exceptIDs)
 	})
-	slices.Sort(marked)
 	return marked, err
 }
 
