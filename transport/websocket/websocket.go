@@ -240,6 +240,11 @@ type conn struct {
 	working  bool           // a request worker runs
 	requests []request
 	pinger   *time.Timer
+
+	// watchdog cuts a write that outlasts WriteTimeout. Only one goroutine
+	// writes messages at a time (hello, then one writer after another,
+	// handed over under mu), so it needs no lock of its own.
+	watchdog *time.Timer
 }
 
 // run serves the connection on the goroutine that reads, and returns when
@@ -285,10 +290,22 @@ func (cn *conn) hello() error {
 }
 
 // write sends one text message within WriteTimeout.
+//
+// One reusable timer bounds the write, and the write itself gets a context
+// that never ends: a context with a deadline per message would cost a
+// timer, a cancel registration in the parent and coder/websocket's
+// AfterFunc, about ten allocations a message and a seventh of the CPU of a
+// busy fan-out. Teardown and the Hub's closer end a stuck write by closing
+// the connection.
 func (cn *conn) write(p []byte) error {
-	ctx, cancel := context.WithTimeout(cn.ctx, cn.t.writeTimeout)
-	defer cancel()
-	return cn.c.Write(ctx, websocket.MessageText, p)
+	if cn.watchdog == nil {
+		cn.watchdog = time.AfterFunc(cn.t.writeTimeout, func() { cn.c.CloseNow() })
+	} else {
+		cn.watchdog.Reset(cn.t.writeTimeout)
+	}
+	err := cn.c.Write(context.Background(), websocket.MessageText, p)
+	cn.watchdog.Stop()
+	return err
 }
 
 // read handles client frames until the connection ends. Frames are parsed
