@@ -158,7 +158,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u User) er
 	}); err != nil {
 		return err
 	}
-	setSessionCookie(w, r, token, s.sessionMaxAge)
+	setSessionCookie(w, r, token, s.sessionMaxAge, s.secureCookies)
 	return nil
 }
 
@@ -308,7 +308,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 	hash := hashToken(token)
 	if _, _, err := s.store.Session(r.Context(), hash); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			clearSessionCookie(w, r)
+			clearSessionCookie(w, r, s.secureCookies)
 			return ErrUnauthenticated
 		}
 		return err
@@ -317,7 +317,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.hub.EndSession(sessionKey(hash))
-	clearSessionCookie(w, r)
+	clearSessionCookie(w, r, s.secureCookies)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -69,6 +69,11 @@ type Config struct {
 	// cross-origin unsafe requests and WebSocket upgrades. Nil: same origin only.
 	TrustedOrigins []string
 
+	// SecureCookies marks the session cookie Secure on every request, for a
+	// host behind a proxy that terminates TLS. False: Secure only when the
+	// request itself came over TLS.
+	SecureCookies bool
+
 	// SessionMaxAge is how long a built-in session lasts. Zero: one year.
 	SessionMaxAge time.Duration
 
@@ -145,6 +150,7 @@ type Server struct {
 	clientIP func(*http.Request) string
 
 	sessionMaxAge time.Duration
+	secureCookies bool
 	maxBody       int64
 
 	mux          *http.ServeMux
@@ -170,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 		now:           cfg.Now,
 		clientIP:      cfg.ClientIP,
 		sessionMaxAge: cfg.SessionMaxAge,
+		secureCookies: cfg.SecureCookies,
 		maxBody:       cfg.MaxBodyBytes,
 		crossOrigin:   http.NewCrossOriginProtection(),
 		webhooks:      newWebhooks(cfg.WebhookClient),

@@ -1037,3 +1037,26 @@ func TestOversizedWebSocketFrameWithoutGrowingMemory(t *testing.T) {
 	rc := rtDial(t, w.carol, "")
 	rc.subscribe(w.allTalk, nil)
 }
+
+// Behind a proxy that terminates TLS the request reaches campfire as plain
+// HTTP; Config.SecureCookies still marks the cookie Secure, also when it is
+// cleared at sign-out.
+func TestSecureCookiesBehindATLSProxy(t *testing.T) {
+	ts, _ := newServer(t, campfire.Config{SecureCookies: true})
+	c := newClient(t, ts.URL)
+	r := c.do("POST", "/api/v1/setup", map[string]any{"name": "Ada", "email": "ada@example.com", "password": testPassword})
+	if r.status != 201 {
+		t.Fatalf("setup: %d %s", r.status, r.body)
+	}
+	if ck := sessionCookie(t, r.header); !ck.Secure || !ck.HttpOnly {
+		t.Fatalf("cookie %q: want Secure and HttpOnly", r.header.Values("Set-Cookie"))
+	}
+	token := sessionCookie(t, r.header).Value
+	out := c.do("DELETE", "/api/v1/session", nil, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) })
+	if out.status != 204 {
+		t.Fatalf("sign out: %d %s", out.status, out.body)
+	}
+	if ck := sessionCookie(t, out.header); !ck.Secure || ck.MaxAge >= 0 {
+		t.Fatalf("sign-out cookie %q: want Secure, expired", out.header.Values("Set-Cookie"))
+	}
+}
