@@ -568,6 +568,21 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, u User) error {
 	if err != nil {
 		return err
 	}
+	if upd.PasswordHash != nil {
+		// A new password ends every other session: whoever knew the old
+		// one is signed out, sockets too. This browser stays signed in.
+		var keep []byte
+		if token := sessionToken(r); token != "" {
+			keep = hashToken(token)
+		}
+		removed, err := s.store.DeleteUserSessions(r.Context(), u.ID, keep)
+		if err != nil {
+			return err
+		}
+		for _, h := range removed {
+			s.hub.EndSession(sessionKey(h))
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": userFor(x, x)})
 	return nil
 }

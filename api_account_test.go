@@ -266,11 +266,16 @@ func TestUsers(t *testing.T) {
 		w.carol.do("GET", "/api/v1/users/999999", nil).wantError(t, 404, "not_found")
 	})
 	t.Run("ProfileEdits", func(t *testing.T) {
+		phone := newClient(t, w.ts.URL)
+		phone.must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": testPassword})
 		u := w.carol.must(200, "PATCH", "/api/v1/users/me", map[string]any{"name": "Carol D", "bio": "pilot", "password": "a new password"})["user"].(map[string]any)
 		if u["name"] != "Carol D" || u["bio"] != "pilot" {
 			t.Fatalf("profile = %v", u)
 		}
 		newClient(t, w.ts.URL).must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": "a new password"})
+		// A new password signs out every other session; this one stays.
+		phone.do("GET", "/api/v1/session", nil).wantError(t, 401, "unauthenticated")
+		w.carol.must(200, "GET", "/api/v1/session", nil)
 		w.carol.do("PATCH", "/api/v1/users/me", map[string]any{"bio": strings.Repeat("b", 201)}).wantError(t, 422, "invalid")
 		w.carol.do("PATCH", "/api/v1/users/me", map[string]any{"password": "short"}).wantError(t, 422, "invalid")
 	})

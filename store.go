@@ -146,6 +146,10 @@ type SessionStore interface {
 	// DeleteSession removes the session; removing one that does not exist
 	// is not an error.
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteUserSessions removes every session of the user except the one
+	// whose hash is keep (nil: none kept), and returns the hashes it
+	// removed, so that their connections can be closed.
+	DeleteUserSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
 }
 
 // NewRoom is what creating an open or closed room takes.

@@ -61,6 +61,16 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time
 	})
 }
 
+// DeleteUserSessions removes the user's sessions but keep.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error) {
+	var removed [][]byte
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		return tx.SelectContext(ctx, &removed, `DELETE FROM sessions
+			WHERE user_id = ? AND token_hash IS NOT ? RETURNING token_hash`, userID, keep)
+	})
+	return removed, err
+}
+
 // DeleteSession removes the session, if there is one.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return s.write(ctx, func(tx *sqlx.Tx) error {

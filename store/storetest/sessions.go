@@ -27,6 +27,10 @@ func sessionSpecs() []group {
 			{"KeepsOtherSessions", testDeleteSessionKeepsOtherSessions},
 			{"MissingSessionIsNoError", testDeleteSessionMissingIsNoError},
 		}},
+		{"DeleteUserSessions", []spec{
+			{"RemovesTheUsersOthersAndSaysWhich", testDeleteUserSessions},
+			{"NilKeepRemovesAll", testDeleteUserSessionsKeepNone},
+		}},
 	}
 }
 
@@ -137,6 +141,44 @@ func testDeleteSessionKeepsOtherSessions(t *testing.T, s campfire.Store) {
 	must(t, "DeleteSession(laptop)", s.DeleteSession(f.ctx, tokenHash("laptop")))
 	_, _, err := s.Session(f.ctx, tokenHash("phone"))
 	must(t, "Session(phone) after deleting the user's other session", err)
+}
+
+func testDeleteUserSessions(t *testing.T, s campfire.Store) {
+	f := setUp(t, s)
+	bea := f.user("Bea")
+	f.createSession(tokenHash("laptop"), f.admin.ID)
+	f.createSession(tokenHash("phone"), f.admin.ID)
+	f.createSession(tokenHash("tablet"), f.admin.ID)
+	f.createSession(tokenHash("bea"), bea.ID)
+	removed, err := s.DeleteUserSessions(f.ctx, f.admin.ID, tokenHash("laptop"))
+	must(t, "DeleteUserSessions(admin, keep laptop)", err)
+	got := map[string]bool{}
+	for _, h := range removed {
+		got[string(h)] = true
+	}
+	if len(removed) != 2 || !got[string(tokenHash("phone"))] || !got[string(tokenHash("tablet"))] {
+		t.Fatalf("DeleteUserSessions returned %d hashes; want exactly the phone's and the tablet's", len(removed))
+	}
+	for _, gone := range []string{"phone", "tablet"} {
+		_, _, err := s.Session(f.ctx, tokenHash(gone))
+		wantErr(t, "Session("+gone+") after DeleteUserSessions", err, campfire.ErrNotFound)
+	}
+	for _, kept := range []string{"laptop", "bea"} {
+		_, _, err := s.Session(f.ctx, tokenHash(kept))
+		must(t, "Session("+kept+") after DeleteUserSessions (the kept one, and another user's)", err)
+	}
+}
+
+func testDeleteUserSessionsKeepNone(t *testing.T, s campfire.Store) {
+	f := setUp(t, s)
+	f.createSession(tokenHash("laptop"), f.admin.ID)
+	removed, err := s.DeleteUserSessions(f.ctx, f.admin.ID, nil)
+	must(t, "DeleteUserSessions(admin, nil)", err)
+	if len(removed) != 1 {
+		t.Fatalf("DeleteUserSessions(nil) removed %d sessions, want 1", len(removed))
+	}
+	_, _, err = s.Session(f.ctx, tokenHash("laptop"))
+	wantErr(t, "Session after DeleteUserSessions(nil)", err, campfire.ErrNotFound)
 }
 
 func testDeleteSessionMissingIsNoError(t *testing.T, s campfire.Store) {
