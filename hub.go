@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -443,11 +444,12 @@ func (h *Hub) fillGaps(ctx context.Context) {
 		rs.refreshing = false
 		if err != nil {
 			h.logger.Warn("campfire: filling a gap in a room's events", "room_id", rs.id, "err", err)
-			if errors.Is(err, ErrResync) {
-				// Too old to fetch: tell subscribers to reload, and go on
-				// from what did arrive.
+			// Too old to fetch: tell subscribers to reload, and go on from
+			// what did arrive. (The lock was released for the read, so the
+			// gap may have filled meanwhile and pending be empty.)
+			if errors.Is(err, ErrResync) && len(rs.pending) > 0 {
 				rs.broadcast(resyncFrame(rs.id), 0)
-				rs.next = slices.Min(mapsKeys(rs.pending))
+				rs.next = slices.Min(slices.Collect(maps.Keys(rs.pending)))
 				rs.flushPending()
 			}
 			rs.mu.Unlock()
@@ -461,14 +463,6 @@ func (h *Hub) fillGaps(ctx context.Context) {
 		rs.flushPending()
 		rs.mu.Unlock()
 	}
-}
-
-func mapsKeys(m map[int64]Event) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 func resyncFrame(roomID int64) Frame {
