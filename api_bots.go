@@ -226,7 +226,7 @@ func (s *Server) postBotMessage(w http.ResponseWriter, r *http.Request, bot User
 	if err := s.allowPost(bot); err != nil {
 		return err
 	}
-	msg, _, err := s.PostMessage(r.Context(), room.ID, bot, text, "")
+	msg, _, err := s.post(r.Context(), room.Room, bot, text, "")
 	if err != nil {
 		return err
 	}

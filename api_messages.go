@@ -112,7 +112,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, u User) err
 	if utf8.RuneCountInString(cid) > MaxClientMessageIDLen || strings.ContainsFunc(cid, isControl) {
 		return invalid("client_message_id", "must be at most %d printable characters", MaxClientMessageIDLen)
 	}
-	msg, created, err := s.PostMessage(r.Context(), room.ID, u, *req.Body, cid)
+	msg, created, err := s.post(r.Context(), room.Room, u, *req.Body, cid)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,14 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	if err != nil {
 		return Message{}, false, err
 	}
-	rendered, members, err := s.renderMembers(ctx, room.Room, markdown)
+	return s.post(ctx, room.Room, author, markdown, clientMessageID)
+}
+
+// post is PostMessage for a room whose membership the caller has checked
+// (the HTTP handlers resolve it from the path), so it is not read twice.
+func (s *Server) post(ctx context.Context, room Room, author User, markdown, clientMessageID string) (msg Message, created bool, err error) {
+	roomID := room.ID
+	rendered, members, err := s.renderMembers(ctx, room, markdown)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -160,7 +167,7 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	for _, id := range marked {
 		s.hub.publishUserValue(id, EventUnread, roomID, map[string]int64{"room_id": roomID})
 	}
-	s.notifyBots(room.Room, author, msg, members)
+	s.notifyBots(room, author, msg, members)
 	return msg, true, nil
 }
 
