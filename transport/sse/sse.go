@@ -146,6 +146,7 @@ func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Req
 		subscribed: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(r.Context())
+	st.fixNow(ctx, rooms)
 	go st.subscribe(ctx, rooms)
 	reason := st.run(ctx)
 	cancel()
@@ -170,6 +171,7 @@ type roomRequest struct {
 	id     int64
 	since  int64
 	replay bool
+	err    error // reading a live room's LastSeq failed
 }
 
 // parseRooms parses rooms=ID:SEQ,ID:SEQ. "ID" and "ID:" follow the room
@@ -266,26 +268,34 @@ type cursorUpdate struct {
 	forget bool
 }
 
+// fixNow reads the LastSeq of each room to follow live, before the hello
+// is written: "live from now" means from before the hello, so a client that
+// posts once it has the hello gets its message on the stream, however long
+// the subscriptions take. The rooms are then followed from a known seq, so
+// that the cursor can name a room before its first event and a reconnect
+// loses nothing. The seq reaches the client only once Subscribe has checked
+// that the user may see the room.
+func (st *stream) fixNow(ctx context.Context, rooms []roomRequest) {
+	for i := range rooms {
+		if rq := &rooms[i]; !rq.replay {
+			room, err := st.s.Store().Room(ctx, rq.id)
+			rq.since, rq.err = room.LastSeq, err
+		}
+	}
+}
+
 // subscribe follows the requested rooms. It runs beside the writer because
 // a long replay waits for the writer to drain the queue.
 func (st *stream) subscribe(ctx context.Context, rooms []roomRequest) {
 	defer close(st.subscribed)
 	for _, rq := range rooms {
 		since := rq.since
-		if !rq.replay {
-			// Live from now, but from a known seq, so that the cursor can
-			// name the room before its first event and a reconnect loses
-			// nothing. The seq reaches the client only once Subscribe has
-			// checked that the user may see the room.
-			room, err := st.s.Store().Room(ctx, rq.id)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				st.refuse(ctx, rq.id, err)
-				continue
+		if rq.err != nil {
+			if ctx.Err() != nil {
+				return
 			}
-			since = room.LastSeq
+			st.refuse(ctx, rq.id, rq.err)
+			continue
 		}
 		err := st.sub.Subscribe(ctx, rq.id, since, true)
 		switch {
