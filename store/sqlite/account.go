@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/opencampfire/campfire"
 )
 
@@ -27,7 +26,7 @@ func (s *Store) Setup(ctx context.Context, su campfire.Setup) (campfire.Account,
 		admin campfire.User
 		room  campfire.Room
 	)
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM account)`); err != nil {
 			return err
@@ -58,7 +57,7 @@ func (s *Store) Setup(ctx context.Context, su campfire.Setup) (campfire.Account,
 // Account returns the account.
 func (s *Store) Account(ctx context.Context) (campfire.Account, error) {
 	var row accountRow
-	if err := s.r.GetContext(ctx, &row, `SELECT name, join_code, settings FROM account`); err != nil {
+	if err := s.get(ctx, &row, `SELECT name, join_code, settings FROM account`); err != nil {
 		return campfire.Account{}, notFound(err, "account")
 	}
 	return row.account()
@@ -71,7 +70,7 @@ func (s *Store) UpdateAccount(ctx context.Context, name string, settings campfir
 		return campfire.Account{}, err
 	}
 	var row accountRow
-	err = s.write(ctx, func(tx *sqlx.Tx) error {
+	err = s.write(ctx, func(tx *conn) error {
 		return tx.GetContext(ctx, &row, `UPDATE account SET name = ?, settings = ? RETURNING name, join_code, settings`, name, string(b))
 	})
 	if err != nil {
@@ -82,7 +81,7 @@ func (s *Store) UpdateAccount(ctx context.Context, name string, settings campfir
 
 // SetJoinCode replaces the join code.
 func (s *Store) SetJoinCode(ctx context.Context, code string) error {
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE account SET join_code = ?`, code)
 		return changed(res, err, "account")
 	})

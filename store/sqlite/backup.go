@@ -94,7 +94,7 @@ func notExisting(path string) error {
 // mainFile is the path of the store's database file, as SQLite opened it.
 func (s *Store) mainFile(ctx context.Context) (string, error) {
 	var file string
-	err := s.r.GetContext(ctx, &file, `SELECT file FROM pragma_database_list WHERE name = 'main'`)
+	err := s.get(ctx, &file, `SELECT file FROM pragma_database_list WHERE name = 'main'`)
 	if err == nil && file == "" {
 		err = errors.New("the store has no database file")
 	}

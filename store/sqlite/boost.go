@@ -60,7 +60,7 @@ func liveBoost(ctx context.Context, q sqlx.QueryerContext, roomID, messageID, id
 
 // CreateBoost boosts a live message and appends boost.created.
 func (s *Store) CreateBoost(ctx context.Context, roomID, messageID, boosterID int64, content string) (b campfire.Boost, ev campfire.Event, err error) {
-	err = s.write(ctx, func(tx *sqlx.Tx) error {
+	err = s.write(ctx, func(tx *conn) error {
 		if _, err := liveMessage(ctx, tx, roomID, messageID); err != nil {
 			return err
 		}
@@ -91,13 +91,13 @@ func (s *Store) CreateBoost(ctx context.Context, roomID, messageID, boosterID in
 
 // Boost returns a boost of a live message of the room.
 func (s *Store) Boost(ctx context.Context, roomID, messageID, id int64) (campfire.Boost, error) {
-	return liveBoost(ctx, s.r, roomID, messageID, id)
+	return readOne(ctx, s, func(c *conn) (campfire.Boost, error) { return liveBoost(ctx, c, roomID, messageID, id) })
 }
 
 // DeleteBoost deletes the boost and appends boost.deleted.
 func (s *Store) DeleteBoost(ctx context.Context, roomID, messageID, id int64) (campfire.Event, error) {
 	var ev campfire.Event
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		if _, err := liveBoost(ctx, tx, roomID, messageID, id); err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/opencampfire/campfire"
 )
 
@@ -12,7 +11,7 @@ import (
 // transaction that appends the event, it is gap-free: the one writer
 // connection runs those transactions one after another, so they commit in
 // the order they took their numbers, and a rollback gives its number back.
-func nextSeq(ctx context.Context, tx *sqlx.Tx, roomID int64) (int64, error) {
+func nextSeq(ctx context.Context, tx *conn, roomID int64) (int64, error) {
 	var seq int64
 	err := tx.GetContext(ctx, &seq, `UPDATE rooms SET last_seq = last_seq + 1
 		WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`, roomID)
@@ -21,7 +20,7 @@ func nextSeq(ctx context.Context, tx *sqlx.Tx, roomID int64) (int64, error) {
 
 // appendEvent stores the event whose Data is v encoded, as it will be sent
 // live and replayed.
-func appendEvent(ctx context.Context, tx *sqlx.Tx, t campfire.EventType, roomID, seq int64, v any, now time.Time) (campfire.Event, error) {
+func appendEvent(ctx context.Context, tx *conn, t campfire.EventType, roomID, seq int64, v any, now time.Time) (campfire.Event, error) {
 	ev, err := campfire.NewEvent(t, roomID, seq, v)
 	if err != nil {
 		return campfire.Event{}, err
@@ -39,7 +38,7 @@ func (s *Store) Events(ctx context.Context, roomID, since int64, limit int) ([]c
 	}
 	since = max(since, 0)
 	var events []campfire.Event
-	err := s.read(ctx, func(tx *sqlx.Tx) error {
+	err := s.read(ctx, func(tx *conn) error {
 		var room struct {
 			Oldest  *int64 `db:"oldest"` // nil: the room has no events
 			LastSeq int64  `db:"last_seq"`
@@ -79,7 +78,7 @@ func (s *Store) Events(ctx context.Context, roomID, since int64, limit int) ([]c
 // PruneEvents forgets the events stored before the time before, except
 // each room's latest, which keeps its LastSeq known.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) error {
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM room_events
 			WHERE created_at < ? AND seq < (SELECT last_seq FROM rooms WHERE rooms.id = room_events.room_id)`,
 			before.UnixNano())

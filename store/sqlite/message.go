@@ -113,7 +113,7 @@ func liveMessage(ctx context.Context, q sqlx.QueryerContext, roomID, id int64) (
 // one connection, so of concurrent retries exactly one finds nothing and
 // inserts.
 func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg campfire.Message, ev campfire.Event, created bool, err error) {
-	err = s.write(ctx, func(tx *sqlx.Tx) error {
+	err = s.write(ctx, func(tx *conn) error {
 		if m.ClientMessageID != "" {
 			// The literal <> '' lets SQLite use the partial unique index;
 			// with only a bound parameter it cannot prove the index
@@ -148,9 +148,22 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, plain_text) VALUES (?, ?)`, id, m.Body.PlainText); err != nil {
 			return err
 		}
-		// Read back, so that what is returned and sent is what reads return.
-		if msg, err = liveMessage(ctx, tx, m.RoomID, id); err != nil {
+		// What reads would return, without reading it back: a new message
+		// has no boosts, and its columns are what was just written.
+		var creator struct {
+			Name string        `db:"name"`
+			Role campfire.Role `db:"role"`
+		}
+		if err := tx.GetContext(ctx, &creator, `SELECT name, role FROM users WHERE id = ?`, m.CreatorID); err != nil {
 			return err
+		}
+		msg = campfire.Message{
+			ID: id, RoomID: m.RoomID, Seq: seq, ClientMessageID: m.ClientMessageID,
+			Creator: campfire.UserRef{ID: m.CreatorID, Name: creator.Name, Role: creator.Role},
+			Body:    m.Body, Sound: m.Sound, CreatedAt: now, UpdatedAt: now,
+		}
+		if len(m.Mentions) > 0 {
+			msg.Mentions = slices.Clone(m.Mentions)
 		}
 		ev, err = appendEvent(ctx, tx, campfire.EventMessageCreated, m.RoomID, seq, msg, now)
 		created = err == nil
@@ -165,7 +178,7 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 // Message returns a live message of the room with its boosts.
 func (s *Store) Message(ctx context.Context, roomID, id int64) (campfire.Message, error) {
 	var msg campfire.Message
-	err := s.read(ctx, func(tx *sqlx.Tx) (err error) {
+	err := s.read(ctx, func(tx *conn) (err error) {
 		msg, err = liveMessage(ctx, tx, roomID, id)
 		return err
 	})
@@ -181,7 +194,7 @@ const maxPage = 100
 func (s *Store) Messages(ctx context.Context, q campfire.MessageQuery) (campfire.MessagePage, error) {
 	limit := min(max(q.Limit, 1), maxPage)
 	var page campfire.MessagePage
-	err := s.read(ctx, func(tx *sqlx.Tx) error {
+	err := s.read(ctx, func(tx *conn) error {
 		// As for Message, a deleted room's messages are gone.
 		if _, err := liveRoom(ctx, tx, q.RoomID); err != nil {
 			return err
@@ -252,7 +265,7 @@ func (s *Store) Messages(ctx context.Context, q campfire.MessageQuery) (campfire
 // UpdateMessage replaces the message's body, mentions and sound and appends
 // message.updated.
 func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfire.Body, mentions []int64, sound string) (msg campfire.Message, ev campfire.Event, err error) {
-	err = s.write(ctx, func(tx *sqlx.Tx) error {
+	err = s.write(ctx, func(tx *conn) error {
 		if _, err := liveMessage(ctx, tx, roomID, id); err != nil {
 			return err
 		}
@@ -286,7 +299,7 @@ func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfi
 // valid cursor and a retried post with its client id still finds it.
 func (s *Store) DeleteMessage(ctx context.Context, roomID, id int64) (campfire.Event, error) {
 	var ev campfire.Event
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		if _, err := liveMessage(ctx, tx, roomID, id); err != nil {
 			return err
 		}
@@ -323,7 +336,7 @@ func (s *Store) Search(ctx context.Context, userID int64, query string, limit in
 		limit = -1 // SQLite: no limit
 	}
 	var msgs []campfire.Message
-	err := s.read(ctx, func(tx *sqlx.Tx) (err error) {
+	err := s.read(ctx, func(tx *conn) (err error) {
 		msgs, err = selectMessages(ctx, tx, `m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)
 			AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
 			AND`+isLive+`

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // migrations are the schema's steps, named NNNN_what.sql and applied in
@@ -35,14 +33,17 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
 	var newest int
-	if err := s.w.GetContext(ctx, &newest, `SELECT coalesce(max(version), 0) FROM schema_migrations`); err != nil {
+	err = s.write(ctx, func(tx *conn) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			applied_at INTEGER NOT NULL
+		)`); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &newest, `SELECT coalesce(max(version), 0) FROM schema_migrations`)
+	})
+	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	if latest := steps[len(steps)-1].version; newest > latest {
@@ -50,7 +51,7 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	}
 	for _, m := range steps {
 		applied := false
-		err := s.write(ctx, func(tx *sqlx.Tx) error {
+		err := s.write(ctx, func(tx *conn) error {
 			var done bool
 			if err := tx.GetContext(ctx, &done, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version); err != nil || done {
 				return err

@@ -19,17 +19,28 @@ func TestEveryConnectionHasTheSettings(t *testing.T) {
 	}
 	defer s.Close()
 
-	if err := checkPragmas(ctx, s.w, 2, false); err != nil {
-		t.Errorf("writer: %v", err)
-	}
-	// Hold three reader connections at once, so that the pool must open
-	// all three.
-	for i := range 3 {
-		conn, err := s.r.Connx(ctx)
-		if err != nil {
-			t.Fatal(err)
+	err = s.write(ctx, func(tx *conn) error {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000", "query_only": "0",
+		} {
+			var got string
+			if err := tx.GetContext(ctx, &got, "PRAGMA "+pragma); err != nil {
+				return err
+			}
+			if !strings.EqualFold(got, want) {
+				t.Errorf("writer: PRAGMA %s = %q, want %q", pragma, got, want)
+			}
 		}
-		defer conn.Close()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every reader the store holds.
+	if len(s.readers.all) != 3 {
+		t.Fatalf("%d readers, want 3", len(s.readers.all))
+	}
+	for i, conn := range s.readers.all {
 		for pragma, want := range map[string]string{
 			"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000", "query_only": "1",
 		} {
@@ -51,8 +62,10 @@ func TestReadersCannotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.r.ExecContext(ctx, `INSERT INTO account (id, name, join_code, settings) VALUES (1, 'a', 'b', '{}')`); err == nil {
-		t.Fatal("a reader wrote to the database")
+	for i, c := range s.readers.all {
+		if _, err := c.ExecContext(ctx, `INSERT INTO account (id, name, join_code, settings) VALUES (1, 'a', 'b', '{}')`); err == nil {
+			t.Fatalf("reader %d wrote to the database", i)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,14 +73,14 @@ func (m membershipRow) membership(roomID, userID int64) campfire.Membership {
 // CreateRoom creates an open or closed room and its memberships.
 func (s *Store) CreateRoom(ctx context.Context, r campfire.NewRoom) (campfire.Room, error) {
 	var room campfire.Room
-	err := s.write(ctx, func(tx *sqlx.Tx) (err error) {
+	err := s.write(ctx, func(tx *conn) (err error) {
 		room, err = createRoom(ctx, tx, r, s.stamp())
 		return err
 	})
 	return room, err
 }
 
-func createRoom(ctx context.Context, tx *sqlx.Tx, r campfire.NewRoom, now time.Time) (campfire.Room, error) {
+func createRoom(ctx context.Context, tx *conn, r campfire.NewRoom, now time.Time) (campfire.Room, error) {
 	if r.Kind != campfire.RoomOpen && r.Kind != campfire.RoomClosed {
 		return campfire.Room{}, fmt.Errorf("%w: CreateRoom makes open and closed rooms, not %q", campfire.ErrInvalid, r.Kind)
 	}
@@ -98,7 +99,7 @@ func createRoom(ctx context.Context, tx *sqlx.Tx, r campfire.NewRoom, now time.T
 	return room, err
 }
 
-func insertRoom(ctx context.Context, tx *sqlx.Tx, kind campfire.RoomKind, name string, creatorID int64, key string, now time.Time) (campfire.Room, error) {
+func insertRoom(ctx context.Context, tx *conn, kind campfire.RoomKind, name string, creatorID int64, key string, now time.Time) (campfire.Room, error) {
 	var id int64
 	err := tx.GetContext(ctx, &id, `INSERT INTO rooms (kind, name, creator_id, created_at, updated_at, direct_key)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -113,7 +114,7 @@ func insertRoom(ctx context.Context, tx *sqlx.Tx, kind campfire.RoomKind, name s
 // default involvement: the users in ids, or every active user when ids is
 // nil. Ids of missing or deactivated users are skipped, as are current
 // members. It returns whom it added, ascending.
-func addActiveMembers(ctx context.Context, tx *sqlx.Tx, room campfire.Room, ids []int64, now time.Time) ([]int64, error) {
+func addActiveMembers(ctx context.Context, tx *conn, room campfire.Room, ids []int64, now time.Time) ([]int64, error) {
 	var added []int64
 	err := tx.SelectContext(ctx, &added, `INSERT INTO memberships (room_id, user_id, involvement, created_at)
 		SELECT ?, id, ?, ? FROM users
@@ -137,7 +138,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		room    campfire.Room
 		created bool
 	)
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		var row roomRow
 		err := tx.GetContext(ctx, &row, `SELECT `+roomColumns+` FROM rooms r WHERE r.direct_key = ? AND r.deleted_at IS NULL`, key)
 		if err == nil {
@@ -174,7 +175,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 
 // Room returns the room, unless it does not exist or was deleted.
 func (s *Store) Room(ctx context.Context, id int64) (campfire.Room, error) {
-	return liveRoom(ctx, s.r, id)
+	return readOne(ctx, s, func(c *conn) (campfire.Room, error) { return liveRoom(ctx, c, id) })
 }
 
 func liveRoom(ctx context.Context, q sqlx.QueryerContext, id int64) (campfire.Room, error) {
@@ -189,7 +190,7 @@ func liveRoom(ctx context.Context, q sqlx.QueryerContext, id int64) (campfire.Ro
 // memberships left, so it needs no check of its own.
 func (s *Store) Membership(ctx context.Context, roomID, userID int64) (campfire.Membership, error) {
 	var row membershipRow
-	err := s.r.GetContext(ctx, &row, `SELECT `+membershipColumns+` FROM memberships m WHERE m.room_id = ? AND m.user_id = ?`, roomID, userID)
+	err := s.get(ctx, &row, `SELECT `+membershipColumns+` FROM memberships m WHERE m.room_id = ? AND m.user_id = ?`, roomID, userID)
 	if err != nil {
 		return campfire.Membership{}, notFound(err, "room")
 	}
@@ -202,7 +203,7 @@ func (s *Store) RoomsForUser(ctx context.Context, userID int64) ([]campfire.Room
 		roomRow
 		membershipRow
 	}
-	err := s.r.SelectContext(ctx, &rows, `SELECT `+roomColumns+`, `+membershipColumns+`
+	err := s.selectAll(ctx, &rows, `SELECT `+roomColumns+`, `+membershipColumns+`
 		FROM memberships m JOIN rooms r ON r.id = m.room_id
 		WHERE m.user_id = ? AND r.deleted_at IS NULL
 		ORDER BY r.id`, userID)
@@ -226,7 +227,7 @@ func (s *Store) Members(ctx context.Context, roomID int64) ([]campfire.Member, e
 		userRow
 		Involvement campfire.Involvement `db:"involvement"`
 	}
-	err := s.read(ctx, func(tx *sqlx.Tx) error {
+	err := s.read(ctx, func(tx *conn) error {
 		if _, err := liveRoom(ctx, tx, roomID); err != nil {
 			return err
 		}
@@ -248,7 +249,7 @@ func (s *Store) Members(ctx context.Context, roomID int64) ([]campfire.Member, e
 // UpdateRoom applies u and appends room.updated.
 func (s *Store) UpdateRoom(ctx context.Context, id int64, u campfire.RoomUpdate) (campfire.RoomChange, error) {
 	var c campfire.RoomChange
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		room, err := liveRoom(ctx, tx, id)
 		if err != nil {
 			return err
@@ -304,7 +305,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u campfire.RoomUpdate)
 // event log and LastSeq stay readable for clients that resume.
 func (s *Store) DeleteRoom(ctx context.Context, id int64) (campfire.RoomChange, error) {
 	var c campfire.RoomChange
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		room, err := liveRoom(ctx, tx, id)
 		if err != nil {
 			return err
@@ -340,7 +341,7 @@ func (s *Store) SetInvolvement(ctx context.Context, roomID, userID int64, inv ca
 		return campfire.Membership{}, fmt.Errorf("%w: unknown involvement %q", campfire.ErrInvalid, inv)
 	}
 	var row membershipRow
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		err := tx.GetContext(ctx, &row, `UPDATE memberships SET involvement = ?
 			WHERE room_id = ? AND user_id = ? RETURNING involvement, unread_at, created_at AS joined_at`, inv, roomID, userID)
 		return notFound(err, "room")
@@ -356,7 +357,7 @@ func (s *Store) SetInvolvement(ctx context.Context, roomID, userID int64, inv ca
 func (s *Store) MarkUnread(ctx context.Context, roomID int64, except []int64, at time.Time) ([]int64, error) {
 	var marked []int64
 	exceptIDs := idList(except)
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		// Only rows still read are written: a busy room's members are
 		// mostly unread already, and rewriting them all on every message
 		// would make each post cost a write per member.
@@ -366,16 +367,25 @@ func (s *Store) MarkUnread(ctx context.Context, roomID int64, except []int64, at
 			at.UnixNano(), roomID, campfire.InvolvementInvisible, exceptIDs); err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &marked, `SELECT user_id FROM memberships
-			WHERE room_id = ? AND involvement <> ? AND user_id NOT IN (SELECT value FROM json_each(?))
-			ORDER BY user_id`, roomID, campfire.InvolvementInvisible, exceptIDs)
+		// One row, a JSON array, rather than a row per member: scanning is
+		// most of the cost of reading a big room's members.
+		var ids sql.NullString
+		err := tx.GetContext(ctx, &ids, `SELECT json_group_array(user_id ORDER BY user_id) FROM memberships
+			WHERE room_id = ? AND involvement <> ? AND user_id NOT IN (SELECT value FROM json_each(?))`, roomID, campfire.InvolvementInvisible, exceptIDs)
+		if err != nil || !ids.Valid {
+			return err
+		}
+		return json.Unmarshal([]byte(ids.String), &marked)
 	})
+	if len(marked) == 0 {
+		marked = nil
+	}
 	return marked, err
 }
 
 // MarkRead clears userID's unread mark.
 func (s *Store) MarkRead(ctx context.Context, roomID, userID int64) error {
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE memberships SET unread_at = NULL WHERE room_id = ? AND user_id = ?`, roomID, userID)
 		return changed(res, err, "room")
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/opencampfire/campfire"
 )
 
@@ -19,7 +18,7 @@ func (s *Store) CreateSession(ctx context.Context, sess campfire.Session) error 
 	if active.IsZero() {
 		active = created
 	}
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		// Inserting only when the user exists makes "no such user" a row
 		// count rather than a foreign-key error.
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, user_agent, ip, created_at, last_active_at)
@@ -39,7 +38,7 @@ func (s *Store) Session(ctx context.Context, tokenHash []byte) (campfire.Session
 		SessionCreatedAt int64  `db:"session_created_at"`
 		LastActiveAt     int64  `db:"last_active_at"`
 	}
-	err := s.r.GetContext(ctx, &row, `SELECT `+userColumns+`, s.token_hash, s.user_agent, s.ip,
+	err := s.get(ctx, &row, `SELECT `+userColumns+`, s.token_hash, s.user_agent, s.ip,
 			s.created_at AS session_created_at, s.last_active_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ?`, tokenHash)
@@ -55,7 +54,7 @@ func (s *Store) Session(ctx context.Context, tokenHash []byte) (campfire.Session
 
 // TouchSession sets the session's LastActiveAt.
 func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_active_at = ? WHERE token_hash = ?`, at.UnixNano(), tokenHash)
 		return changed(res, err, "session")
 	})
@@ -64,7 +63,7 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time
 // DeleteUserSessions removes the user's sessions but keep.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error) {
 	var removed [][]byte
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		return tx.SelectContext(ctx, &removed, `DELETE FROM sessions
 			WHERE user_id = ? AND token_hash IS NOT ? RETURNING token_hash`, userID, keep)
 	})
@@ -73,7 +72,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep []byt
 
 // DeleteSession removes the session, if there is one.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	return s.write(ctx, func(tx *sqlx.Tx) error {
+	return s.write(ctx, func(tx *conn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 		return err
 	})

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -53,9 +54,18 @@ type Options struct {
 
 // Store is a campfire.Store in one SQLite file. It is safe for concurrent use.
 type Store struct {
-	w   *sqlx.DB // the one writer connection
-	r   *sqlx.DB // the read-only pool
-	now func() time.Time
+	w       *sqlx.DB // the writer's database handle: one connection
+	r       *sqlx.DB // the readers' database handle
+	wc      *conn    // the writer connection, which only runWriter uses
+	readers *pool    // the read-only connections
+	now     func() time.Time
+
+	writes  chan *writeReq // to runWriter
+	quit    chan struct{}  // closed by Close: runWriter stops
+	stopped chan struct{}  // closed by runWriter as it returns
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // busyTimeout is how long, in milliseconds, a connection waits for a lock
@@ -86,7 +96,12 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Store{now: opts.Now}
+	s := &Store{
+		now:     opts.Now,
+		writes:  make(chan *writeReq, maxGroup),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -112,10 +127,20 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	// connection cannot do.
 	err = checkPragmas(ctx, s.w, level, false)
 	if err == nil {
-		err = s.migrate(ctx, logger)
+		s.wc, err = newConn(ctx, s.w, true)
 	}
+	if err != nil {
+		close(s.stopped)
+		s.Close()
+		return nil, err
+	}
+	go s.runWriter()
+	err = s.migrate(ctx, logger)
 	if err == nil {
 		err = checkPragmas(ctx, s.r, level, true)
+	}
+	if err == nil {
+		s.readers, err = newPool(ctx, s.r, readers)
 	}
 	if err != nil {
 		s.Close()
@@ -177,9 +202,24 @@ func checkPragmas(ctx context.Context, db *sqlx.DB, synchronous int, readOnly bo
 	return nil
 }
 
-// Close closes the readers and the writer.
+// Close finishes the writes in progress, fails those still queued, waits
+// for the reads in progress, and closes every connection. Calls after the
+// first return what the first returned.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	close(s.quit)
+	<-s.stopped
 	var errs []error
+	if s.readers != nil {
+		errs = append(errs, s.readers.close())
+	}
+	if s.wc != nil {
+		errs = append(errs, s.wc.close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -189,32 +229,58 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// write runs fn in a transaction on the writer connection and commits it if
-// fn succeeds. Unique-constraint violations come out as ErrConflict.
-func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.w.BeginTxx(ctx, nil)
+// read runs fn in a read transaction on one of the readers, so that its
+// queries see one snapshot even while the writer commits.
+func (s *Store) read(ctx context.Context, fn func(tx *conn) error) (err error) {
+	c, err := s.readers.take(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return conflict(err)
+	defer s.readers.put(c)
+	// Not cancellable: the driver reports a statement whose context ended
+	// as failed even when it ran, and a BEGIN that ran unseen would leave
+	// the reader in a transaction, reading an old snapshot from then on.
+	if _, err := c.ExecContext(context.WithoutCancel(ctx), `BEGIN`); err != nil {
+		return err
 	}
-	return conflict(tx.Commit())
+	defer func() {
+		// COMMIT and ROLLBACK are the same to a transaction that wrote
+		// nothing; ROLLBACK also ends one whose statement failed halfway.
+		if _, rerr := c.ExecContext(context.Background(), `ROLLBACK`); err == nil {
+			err = rerr
+		}
+	}()
+	return fn(c)
 }
 
-// read runs fn in a read-only transaction, so that its queries see one
-// snapshot even while the writer commits.
-func (s *Store) read(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.r.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+// readOne runs fn on a reader, outside any transaction: for what one
+// statement reads.
+func readOne[T any](ctx context.Context, s *Store, fn func(c *conn) (T, error)) (T, error) {
+	c, err := s.readers.take(ctx)
 	if err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	defer s.readers.put(c)
+	return fn(c)
+}
+
+// get runs one query on a reader, outside any transaction, and scans its one
+// row into dest, or returns sql.ErrNoRows.
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	_, err := readOne(ctx, s, func(c *conn) (struct{}, error) {
+		return struct{}{}, c.GetContext(ctx, dest, query, args...)
+	})
+	return err
+}
+
+// selectAll runs one query on a reader, outside any transaction, and scans
+// its rows into the slice dest.
+func (s *Store) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	_, err := readOne(ctx, s, func(c *conn) (struct{}, error) {
+		return struct{}{}, c.SelectContext(ctx, dest, query, args...)
+	})
+	return err
 }
 
 // conflict translates a unique-constraint violation into ErrConflict, keeping

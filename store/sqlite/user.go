@@ -39,14 +39,14 @@ func nameKey(name string) string { return strings.ToLower(name) }
 // CreateUser creates an active user, a member of every open room.
 func (s *Store) CreateUser(ctx context.Context, u campfire.NewUser) (campfire.User, error) {
 	var user campfire.User
-	err := s.write(ctx, func(tx *sqlx.Tx) (err error) {
+	err := s.write(ctx, func(tx *conn) (err error) {
 		user, err = createUser(ctx, tx, u, s.stamp())
 		return err
 	})
 	return user, err
 }
 
-func createUser(ctx context.Context, tx *sqlx.Tx, u campfire.NewUser, now time.Time) (campfire.User, error) {
+func createUser(ctx context.Context, tx *conn, u campfire.NewUser, now time.Time) (campfire.User, error) {
 	if !u.Role.Valid() {
 		return campfire.User{}, fmt.Errorf("%w: unknown role %q", campfire.ErrInvalid, u.Role)
 	}
@@ -65,7 +65,7 @@ func createUser(ctx context.Context, tx *sqlx.Tx, u campfire.NewUser, now time.T
 }
 
 // joinOpenRooms makes the user a member of every open room they are not in.
-func joinOpenRooms(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+func joinOpenRooms(ctx context.Context, tx *conn, userID int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO memberships (room_id, user_id, involvement, created_at)
 		SELECT id, ?, ?, ? FROM rooms WHERE kind = 'open' AND deleted_at IS NULL
 		ON CONFLICT DO NOTHING`, userID, campfire.DefaultInvolvement(campfire.RoomOpen), now.UnixNano())
@@ -74,7 +74,7 @@ func joinOpenRooms(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time
 
 // leaveSharedRooms ends a deactivated user's sessions and memberships of
 // open and closed rooms; direct rooms keep them, as in Campfire.
-func leaveSharedRooms(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+func leaveSharedRooms(ctx context.Context, tx *conn, userID int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func leaveSharedRooms(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 
 // User returns the user with id.
 func (s *Store) User(ctx context.Context, id int64) (campfire.User, error) {
-	return getUser(ctx, s.r, `u.id = ?`, id)
+	return readOne(ctx, s, func(c *conn) (campfire.User, error) { return getUser(ctx, c, `u.id = ?`, id) })
 }
 
 // UserByEmail returns the user with that email and their password hash.
@@ -94,7 +94,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (campfire.User, s
 		userRow
 		PasswordHash string `db:"password_hash"`
 	}
-	err := s.r.GetContext(ctx, &row, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ? AND u.email <> ''`,
+	err := s.get(ctx, &row, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ? AND u.email <> ''`,
 		strings.ToLower(email))
 	if err != nil {
 		return campfire.User{}, "", notFound(err, "user")
@@ -104,7 +104,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (campfire.User, s
 
 // UserByExternalID returns the user the host knows by externalID.
 func (s *Store) UserByExternalID(ctx context.Context, externalID string) (campfire.User, error) {
-	return getUser(ctx, s.r, `u.external_id = ? AND u.external_id <> ''`, externalID)
+	return readOne(ctx, s, func(c *conn) (campfire.User, error) {
+		return getUser(ctx, c, `u.external_id = ? AND u.external_id <> ''`, externalID)
+	})
 }
 
 func getUser(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (campfire.User, error) {
@@ -141,7 +143,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate)
 		botKey = keyHash(*u.BotKeyHash)
 	}
 	var user campfire.User
-	err := s.write(ctx, func(tx *sqlx.Tx) error {
+	err := s.write(ctx, func(tx *conn) error {
 		// A nil pointer binds as NULL, which coalesce turns into "unchanged".
 		res, err := tx.ExecContext(ctx, `UPDATE users SET
 				name = coalesce(?, name), name_key = coalesce(?, name_key), email = coalesce(?, email),
@@ -183,7 +185,7 @@ func (s *Store) BotKey(ctx context.Context, userID int64) (campfire.User, []byte
 		userRow
 		BotKeyHash []byte `db:"bot_key_hash"`
 	}
-	err := s.r.GetContext(ctx, &row, `SELECT `+userColumns+`, u.bot_key_hash FROM users u WHERE u.id = ? AND u.role = ?`,
+	err := s.get(ctx, &row, `SELECT `+userColumns+`, u.bot_key_hash FROM users u WHERE u.id = ? AND u.role = ?`,
 		userID, campfire.RoleBot)
 	if err != nil {
 		return campfire.User{}, nil, notFound(err, "bot")
@@ -198,7 +200,7 @@ func (s *Store) Users(ctx context.Context, q campfire.UserQuery) ([]campfire.Use
 		limit = -1 // SQLite: no limit
 	}
 	var rows []userRow
-	err := s.r.SelectContext(ctx, &rows, `SELECT `+userColumns+` FROM users u
+	err := s.selectAll(ctx, &rows, `SELECT `+userColumns+` FROM users u
 		WHERE (:query = '' OR instr(u.name_key, :query) > 0)
 			AND (:room = 0 OR u.id IN (SELECT user_id FROM memberships WHERE room_id = :room))
 			AND (NOT :active OR u.status = 'active')

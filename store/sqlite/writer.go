@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/opencampfire/campfire"
+)
+
+// Writes go through one goroutine that owns the writer connection, in the
+// order they arrive. It commits them in groups: every write waiting when a
+// transaction begins joins it, each inside a savepoint of its own, and one
+// COMMIT ends them all. Under load a group holds dozens of writes, so the
+// cost of a commit (the WAL frames of the pages it dirtied, most of them the
+// same few pages: the room's row, the tails of the messages, events and
+// search indexes) is paid once for them all. A write that fails rolls back
+// to its savepoint and fails alone.
+//
+// The queue is first come, first served. database/sql, by contrast, hands a
+// busy connection to a random waiter, which made the slowest of many
+// concurrent posts wait for seconds.
+
+// maxGroup is the most writes one transaction holds: enough to amortize the
+// commit, few enough that the first of them is not kept waiting long.
+const maxGroup = 128
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(tx *conn) error
+	err   error
+	panic any // what fn panicked with, raised again in the caller
+	stack []byte
+	done  chan struct{}
+}
+
+// write runs fn in a transaction on the writer connection and returns once
+// that transaction has committed, or failed. fn shares the transaction with
+// other writes, each in a savepoint; its effects are kept only if it returns
+// nil. It must not call write itself. Once fn has begun, it runs to its end
+// whatever becomes of ctx. Unique-constraint violations come out as
+// ErrConflict.
+func (s *Store) write(ctx context.Context, fn func(tx *conn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case s.writes <- req:
+	case <-s.stopped:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-req.done:
+	case <-s.stopped:
+		// The writer may have answered just before it stopped.
+		select {
+		case <-req.done:
+		default:
+			return errClosed
+		}
+	}
+	if req.panic != nil {
+		panic(fmt.Sprintf("%v\n\nin the store's writer:\n%s", req.panic, req.stack))
+	}
+	return conflict(req.err)
+}
+
+var errClosed = fmt.Errorf("sqlite: the store is closed: %w", campfire.ErrClosed)
+
+// runWriter is the writer goroutine. It stops once quit is closed, failing
+// the writes still queued.
+func (s *Store) runWriter() {
+	defer close(s.stopped)
+	group := make([]*writeReq, 0, maxGroup)
+	for {
+		select {
+		case req := <-s.writes:
+			group = append(group[:0], req)
+		case <-s.quit:
+			for {
+				select {
+				case req := <-s.writes:
+					req.err = errClosed
+					close(req.done)
+				default:
+					return
+				}
+			}
+		}
+		runtime.Gosched()
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case req := <-s.writes:
+				group = append(group, req)
+			default:
+				break gather
+			}
+		}
+		s.commitGroup(group)
+		for _, req := range group {
+			close(req.done)
+		}
+		clear(group)
+	}
+}
+
+// commitGroup runs the group's writes in one transaction and sets each
+// one's outcome.
+func (s *Store) commitGroup(group []*writeReq) {
+	ctx := context.Background()
+	w := s.wc
+	fail := func(err error) {
+		for _, req := range group {
+			if req.err == nil && req.panic == nil {
+				req.err = err
+			}
+		}
+	}
+	if _, err := w.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		fail(err)
+		return
+	}
+	// Alone, a write needs no savepoint: if it fails, the transaction is
+	// rolled back.
+	alone := len(group) == 1
+	for _, req := range group {
+		if err := req.ctx.Err(); err != nil {
+			req.err = err // given up on before it began
+			continue
+		}
+		if !alone {
+			if _, err := w.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+				s.rollback(err, fail)
+				return
+			}
+		}
+		if ok := s.runWrite(req); ok {
+			if !alone {
+				if _, err := w.ExecContext(ctx, `RELEASE w`); err != nil {
+					s.rollback(err, fail)
+					return
+				}
+			}
+			continue
+		}
+		if alone {
+			s.rollback(nil, fail)
+			return
+		}
+		// A failed statement can end the whole transaction (SQLite does so
+		// on a full disk or an I/O error); then ROLLBACK TO fails, and so
+		// does every write of the group.
+		if _, err := w.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+			s.rollback(err, fail)
+			return
+		}
+		if _, err := w.ExecContext(ctx, `RELEASE w`); err != nil {
+			s.rollback(err, fail)
+			return
+		}
+	}
+	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
+		s.rollback(err, fail)
+	}
+}
+
+// rollback ends a transaction that cannot commit, and fails the writes that
+// had not failed on their own with err (unless err is nil: a lone write's
+// own error stands).
+func (s *Store) rollback(err error, fail func(error)) {
+	if _, rerr := s.wc.ExecContext(context.Background(), `ROLLBACK`); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+// runWrite calls req.fn, turning a panic into an outcome that the caller
+// raises again; the writer goes on.
+func (s *Store) runWrite(req *writeReq) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			req.panic, req.stack = p, debug.Stack()
+			ok = false
+		}
+	}()
+	req.err = req.fn(s.wc)
+	return req.err == nil
+}
