@@ -112,15 +112,18 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, u User) err
 	if utf8.RuneCountInString(cid) > MaxClientMessageIDLen || strings.ContainsFunc(cid, isControl) {
 		return invalid("client_message_id", "must be at most %d printable characters", MaxClientMessageIDLen)
 	}
-	msg, created, err := s.post(r.Context(), room.Room, u, *req.Body, cid)
+	msg, ev, err := s.post(r.Context(), room.Room, u, *req.Body, cid)
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	if ev.Seq == 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"message": msg})
+		return nil
 	}
-	writeJSON(w, status, map[string]any{"message": msg})
+	// The event's Data is the message, encoded: not encoded again.
+	b := make([]byte, 0, len(`{"message":}`+"\n")+len(ev.Data))
+	b = append(append(append(b, `{"message":`...), ev.Data...), "}\n"...)
+	writeRawJSON(w, http.StatusCreated, b)
 	return nil
 }
 
@@ -136,23 +139,26 @@ func (s *Server) PostMessage(ctx context.Context, roomID int64, author User, mar
 	if err != nil {
 		return Message{}, false, err
 	}
-	return s.post(ctx, room.Room, author, markdown, clientMessageID)
+	msg, ev, err := s.post(ctx, room.Room, author, markdown, clientMessageID)
+	return msg, ev.Seq != 0, err
 }
 
 // post is PostMessage for a room whose membership the caller has checked
-// (the HTTP handlers resolve it from the path), so it is not read twice.
-func (s *Server) post(ctx context.Context, room Room, author User, markdown, clientMessageID string) (msg Message, created bool, err error) {
+// (the HTTP handlers resolve it from the path), so it is not read twice. It
+// returns the message.created event if it created the message, and a zero
+// Event if the author had already posted clientMessageID.
+func (s *Server) post(ctx context.Context, room Room, author User, markdown, clientMessageID string) (Message, Event, error) {
 	roomID := room.ID
 	rendered, members, err := s.renderMembers(ctx, room, markdown)
 	if err != nil {
-		return Message{}, false, err
+		return Message{}, Event{}, err
 	}
 	msg, ev, created, err := s.store.CreateMessage(ctx, NewMessage{
 		RoomID: roomID, CreatorID: author.ID, ClientMessageID: clientMessageID,
 		Body: rendered.Body, Mentions: rendered.Mentions, Sound: rendered.Sound,
 	})
 	if err != nil || !created {
-		return msg, false, err
+		return msg, Event{}, err
 	}
 	s.hub.Publish(ev)
 	// Campfire's rule: the room turns unread for visible members who are
@@ -164,11 +170,16 @@ func (s *Server) post(ctx context.Context, room Room, author User, markdown, cli
 		// not turn that into a failure the client would retry.
 		s.logger.WarnContext(ctx, "campfire: marking unread", "room_id", roomID, "err", err)
 	}
-	for _, id := range marked {
-		s.hub.publishUserValue(id, EventUnread, roomID, map[string]int64{"room_id": roomID})
+	if len(marked) > 0 {
+		// The same event for each: encoded once.
+		unread := Event{Type: EventUnread, RoomID: roomID, Data: strconv.AppendInt([]byte(`{"room_id":`), roomID, 10)}
+		unread.Data = append(unread.Data, '}')
+		for _, id := range marked {
+			s.hub.PublishUser(id, unread)
+		}
 	}
 	s.notifyBots(room, author, msg, members)
-	return msg, true, nil
+	return msg, ev, nil
 }
 
 // allowPost takes one of the user's posting tokens.
