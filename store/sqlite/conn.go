@@ -26,9 +26,10 @@ type conn struct {
 	c     *sqlx.Conn
 	stmts map[string]*sqlx.Stmt
 	// detached: statements ignore their callers' cancellation. The writer
-	// is detached: a batch that has begun is carried through, and a
-	// statement with a cancellable context costs a goroutine in the driver
-	// (and another in database/sql for its rows).
+	// is detached, so that a group that has begun is carried through, and
+	// so are most reads (see Store.read). A statement with a cancellable
+	// context costs a goroutine in the driver, and another in database/sql
+	// for its rows.
 	detached bool
 }
 

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -114,28 +116,41 @@ func liveMessage(ctx context.Context, q sqlx.QueryerContext, roomID, id int64) (
 // inserts.
 func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg campfire.Message, ev campfire.Event, created bool, err error) {
 	err = s.write(ctx, func(tx *conn) error {
-		if m.ClientMessageID != "" {
-			// The literal <> '' lets SQLite use the partial unique index;
-			// with only a bound parameter it cannot prove the index
-			// applies, and scans the room.
-			found, err := selectMessages(ctx, tx, `m.room_id = ? AND m.creator_id = ? AND m.client_message_id = ? AND m.client_message_id <> ''`,
-				m.RoomID, m.CreatorID, m.ClientMessageID)
-			if err != nil {
-				return err
+		// One statement for the creator's name and role, which the
+		// message carries, and for an earlier post under the same client
+		// id. The literal <> '' lets SQLite use the partial unique index;
+		// with only a bound parameter it cannot prove the index applies,
+		// and scans the room. (No creator: the insert fails on the foreign
+		// key.)
+		var creator struct {
+			Name     string        `db:"name"`
+			Role     campfire.Role `db:"role"`
+			Existing int64         `db:"existing"`
+		}
+		err := tx.GetContext(ctx, &creator, `SELECT u.name, u.role, coalesce((SELECT id FROM messages
+			WHERE room_id = ? AND creator_id = u.id AND client_message_id = ? AND client_message_id <> ''), 0) AS existing
+			FROM users u WHERE u.id = ?`, m.RoomID, m.ClientMessageID, m.CreatorID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if creator.Existing != 0 {
+			// As it now is, emptied if it was deleted since.
+			found, err := selectMessages(ctx, tx, `m.id = ?`, creator.Existing)
+			if err == nil {
+				err = withBoosts(ctx, tx, found)
 			}
-			if len(found) > 0 {
-				err := withBoosts(ctx, tx, found)
+			if err == nil {
 				msg = found[0]
-				return err
 			}
-		}
-		seq, err := nextSeq(ctx, tx, m.RoomID)
-		if err != nil {
 			return err
 		}
+		// The seq, and the room's UpdatedAt, in one statement.
 		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET updated_at = ? WHERE id = ?`, now.UnixNano(), m.RoomID); err != nil {
-			return err
+		var seq int64
+		err = tx.GetContext(ctx, &seq, `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ?
+			WHERE id = ? AND deleted_at IS NULL RETURNING last_seq`, now.UnixNano(), m.RoomID)
+		if err != nil {
+			return notFound(err, "room")
 		}
 		var id int64
 		if err := tx.GetContext(ctx, &id, `INSERT INTO messages
@@ -150,13 +165,6 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 		}
 		// What reads would return, without reading it back: a new message
 		// has no boosts, and its columns are what was just written.
-		var creator struct {
-			Name string        `db:"name"`
-			Role campfire.Role `db:"role"`
-		}
-		if err := tx.GetContext(ctx, &creator, `SELECT name, role FROM users WHERE id = ?`, m.CreatorID); err != nil {
-			return err
-		}
 		msg = campfire.Message{
 			ID: id, RoomID: m.RoomID, Seq: seq, ClientMessageID: m.ClientMessageID,
 			Creator: campfire.UserRef{ID: m.CreatorID, Name: creator.Name, Role: creator.Role},
@@ -336,7 +344,7 @@ func (s *Store) Search(ctx context.Context, userID int64, query string, limit in
 		limit = -1 // SQLite: no limit
 	}
 	var msgs []campfire.Message
-	err := s.read(ctx, func(tx *conn) (err error) {
+	err := s.readLong(ctx, func(tx *conn) (err error) {
 		msgs, err = selectMessages(ctx, tx, `m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)
 			AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
 			AND`+isLive+`

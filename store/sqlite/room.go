@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -197,6 +196,25 @@ func (s *Store) Membership(ctx context.Context, roomID, userID int64) (campfire.
 	return row.membership(roomID, userID), nil
 }
 
+// RoomForUser returns the room with userID's membership of it.
+func (s *Store) RoomForUser(ctx context.Context, roomID, userID int64) (campfire.RoomWithMembership, error) {
+	var row struct {
+		roomRow
+		membershipRow
+	}
+	err := s.get(ctx, &row, `SELECT `+roomColumns+`, `+membershipColumns+`
+		FROM memberships m JOIN rooms r ON r.id = m.room_id
+		WHERE m.room_id = ? AND m.user_id = ? AND r.deleted_at IS NULL`, roomID, userID)
+	if err != nil {
+		return campfire.RoomWithMembership{}, notFound(err, "room")
+	}
+	room, err := row.room()
+	if err != nil {
+		return campfire.RoomWithMembership{}, err
+	}
+	return campfire.RoomWithMembership{Room: room, Membership: row.membership(roomID, userID)}, nil
+}
+
 // RoomsForUser returns the rooms userID is a member of, by id.
 func (s *Store) RoomsForUser(ctx context.Context, userID int64) ([]campfire.RoomWithMembership, error) {
 	var rows []struct {
@@ -367,20 +385,39 @@ func (s *Store) MarkUnread(ctx context.Context, roomID int64, except []int64, at
 			at.UnixNano(), roomID, campfire.InvolvementInvisible, exceptIDs); err != nil {
 			return err
 		}
-		// One row, a JSON array, rather than a row per member: scanning is
-		// most of the cost of reading a big room's members.
+		// One row, a list, rather than a row per member: scanning is most
+		// of the cost of reading a big room's members. The few excepted
+		// are left out here rather than in SQL.
 		var ids sql.NullString
-		err := tx.GetContext(ctx, &ids, `SELECT json_group_array(user_id ORDER BY user_id) FROM memberships
-			WHERE room_id = ? AND involvement <> ? AND user_id NOT IN (SELECT value FROM json_each(?))`, roomID, campfire.InvolvementInvisible, exceptIDs)
+		err := tx.GetContext(ctx, &ids, `SELECT group_concat(user_id) FROM memberships
+			WHERE room_id = ? AND involvement <> ?`, roomID, campfire.InvolvementInvisible)
 		if err != nil || !ids.Valid {
 			return err
 		}
-		return json.Unmarshal([]byte(ids.String), &marked)
+		if marked, err = parseIDs(ids.String); err != nil {
+			return err
+		}
+		marked = slices.DeleteFunc(marked, func(id int64) bool { return slices.Contains(except, id) })
+		slices.Sort(marked)
+		return nil
 	})
 	if len(marked) == 0 {
 		marked = nil
 	}
 	return marked, err
+}
+
+// parseIDs parses what group_concat makes of integer ids: "1,2,3".
+func parseIDs(s string) ([]int64, error) {
+	ids := make([]int64, 0, strings.Count(s, ",")+1)
+	for f := range strings.SplitSeq(s, ",") {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: reading an id list: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // MarkRead clears userID's unread mark.

@@ -160,6 +160,9 @@ func dsn(path, synchronous string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+synchronous+")")
+	// Statement journals and sorts in memory, not in temporary files.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -230,16 +233,31 @@ func (s *Store) close() error {
 }
 
 // read runs fn in a read transaction on one of the readers, so that its
-// queries see one snapshot even while the writer commits.
-func (s *Store) read(ctx context.Context, fn func(tx *conn) error) (err error) {
+// queries see one snapshot even while the writer commits. Its statements
+// run to their end whatever becomes of ctx: the store's reads are index
+// lookups of bounded size, and a cancellable statement costs two goroutines
+// (one in the driver, one in database/sql for its rows).
+func (s *Store) read(ctx context.Context, fn func(tx *conn) error) error {
+	return s.readTx(ctx, false, fn)
+}
+
+// readLong is read for a query whose cost the caller cannot bound (a
+// search): it ends early, with ctx.Err(), once ctx is done.
+func (s *Store) readLong(ctx context.Context, fn func(tx *conn) error) error {
+	return s.readTx(ctx, true, fn)
+}
+
+func (s *Store) readTx(ctx context.Context, cancellable bool, fn func(tx *conn) error) (err error) {
 	c, err := s.readers.take(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.readers.put(c)
-	// Not cancellable: the driver reports a statement whose context ended
-	// as failed even when it ran, and a BEGIN that ran unseen would leave
-	// the reader in a transaction, reading an old snapshot from then on.
+	c.detached = !cancellable
+	// Never cancellable: the driver reports a statement whose context
+	// ended as failed even when it ran, and a BEGIN that ran unseen would
+	// leave the reader in a transaction, reading an old snapshot from then
+	// on.
 	if _, err := c.ExecContext(context.WithoutCancel(ctx), `BEGIN`); err != nil {
 		return err
 	}
@@ -262,6 +280,7 @@ func readOne[T any](ctx context.Context, s *Store, fn func(c *conn) (T, error)) 
 		return zero, err
 	}
 	defer s.readers.put(c)
+	c.detached = true // as for read
 	return fn(c)
 }
 
