@@ -10,18 +10,11 @@ import (
 // memberRoom returns the room as u sees it. A room u is not in answers
 // ErrNotFound, exactly as a room that does not exist.
 func (s *Server) memberRoom(ctx context.Context, roomID int64, u User) (RoomWithMembership, error) {
-	m, err := s.store.Membership(ctx, roomID, u.ID)
+	rm, err := s.store.RoomForUser(ctx, roomID, u.ID)
 	if errors.Is(err, ErrNotFound) {
 		return RoomWithMembership{}, NotFound("room")
 	}
-	if err != nil {
-		return RoomWithMembership{}, err
-	}
-	room, err := s.store.Room(ctx, roomID)
-	if errors.Is(err, ErrNotFound) {
-		return RoomWithMembership{}, NotFound("room")
-	}
-	return RoomWithMembership{Room: room, Membership: m}, err
+	return rm, err
 }
 
 // pathRoom resolves {id} to a room the caller is a member of.

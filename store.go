@@ -200,6 +200,11 @@ type RoomStore interface {
 	// Membership returns userID's membership of roomID. Returns ErrNotFound
 	// when they are not a member, or the room does not exist.
 	Membership(ctx context.Context, roomID, userID int64) (Membership, error)
+	// RoomForUser returns the room with userID's membership of it, in one
+	// read: what every request about a room checks first. Returns
+	// ErrNotFound when they are not a member, or the room does not exist or
+	// was deleted.
+	RoomForUser(ctx context.Context, roomID, userID int64) (RoomWithMembership, error)
 	// RoomsForUser returns the rooms userID is a member of, with the
 	// membership, ordered by id.
 	RoomsForUser(ctx context.Context, userID int64) ([]RoomWithMembership, error)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -35,6 +36,10 @@ func roomSpecs() []group {
 			{"ReturnsTheMembership", testMembershipReturnsTheMembership},
 			{"NotFoundForNonMember", testMembershipNotFoundForNonMember},
 			{"NotFoundForMissingRoom", testMembershipNotFoundForMissingRoom},
+		}},
+		{"RoomForUser", []spec{
+			{"ReturnsTheRoomAndMembershipLikeRoomAndMembership", testRoomForUser},
+			{"NotFoundForNonMemberMissingOrDeletedRoom", testRoomForUserNotFound},
 		}},
 		{"RoomsForUser", []spec{
 			{"ListsTheUsersRoomsByIDWithMemberships", testRoomsForUser},
@@ -313,6 +318,44 @@ func testMembershipNotFoundForMissingRoom(t *testing.T, s campfire.Store) {
 	f := setUp(t, s)
 	_, err := s.Membership(f.ctx, missingID, f.admin.ID)
 	wantErr(t, "Membership of a missing room", err, campfire.ErrNotFound)
+}
+
+func testRoomForUser(t *testing.T, s campfire.Store) {
+	f := setUp(t, s)
+	bea, cy := f.user("Bea"), f.user("Cy")
+	closed := f.closedRoom("Secret", cy.ID, bea.ID)
+	direct := f.directRoom(bea.ID, cy.ID)
+	f.post(closed.ID, cy.ID, "unread for Bea")
+	_, err := s.MarkUnread(f.ctx, closed.ID, []int64{cy.ID}, at(10, 0))
+	must(t, "MarkUnread", err)
+	for _, r := range []campfire.Room{f.lobby, closed, direct} {
+		got, err := s.RoomForUser(f.ctx, r.ID, bea.ID)
+		must(t, "RoomForUser", err)
+		room, err := s.Room(f.ctx, r.ID)
+		must(t, "Room", err)
+		m := f.membership(r.ID, bea.ID)
+		if !reflect.DeepEqual(got.Room, room) {
+			t.Fatalf("RoomForUser(%s room).Room = %+v, want what Room returns, %+v", r.Kind, got.Room, room)
+		}
+		if !reflect.DeepEqual(got.Membership, m) {
+			t.Fatalf("RoomForUser(%s room).Membership = %+v, want what Membership returns, %+v", r.Kind, got.Membership, m)
+		}
+	}
+}
+
+func testRoomForUserNotFound(t *testing.T, s campfire.Store) {
+	f := setUp(t, s)
+	bea, cy := f.user("Bea"), f.user("Cy")
+	closed := f.closedRoom("Secret", cy.ID)
+	_, err := s.RoomForUser(f.ctx, closed.ID, bea.ID)
+	wantErr(t, "RoomForUser of a non-member", err, campfire.ErrNotFound)
+	_, err = s.RoomForUser(f.ctx, missingID, bea.ID)
+	wantErr(t, "RoomForUser of a missing room", err, campfire.ErrNotFound)
+	gone := f.closedRoom("Gone", cy.ID, bea.ID)
+	_, err = s.DeleteRoom(f.ctx, gone.ID)
+	must(t, "DeleteRoom", err)
+	_, err = s.RoomForUser(f.ctx, gone.ID, bea.ID)
+	wantErr(t, "RoomForUser of a deleted room", err, campfire.ErrNotFound)
 }
 
 func testRoomsForUser(t *testing.T, s campfire.Store) {
