@@ -11,12 +11,15 @@ import (
 
 // Writes go through one goroutine that owns the writer connection, in the
 // order they arrive. It commits them in groups: every write waiting when a
-// transaction begins joins it, each inside a savepoint of its own, and one
-// COMMIT ends them all. Under load a group holds dozens of writes, so the
-// cost of a commit (the WAL frames of the pages it dirtied, most of them the
-// same few pages: the room's row, the tails of the messages, events and
-// search indexes) is paid once for them all. A write that fails rolls back
-// to its savepoint and fails alone.
+// transaction begins joins it, and one COMMIT ends them all. Under load a
+// group holds about ten writes, so the cost of a commit (the WAL frames of
+// the pages it dirtied, most of them the same few pages: the room's row, the
+// tails of the messages, events and search indexes) is paid once for them
+// all. A write that fails fails alone (see commitGroup).
+//
+// On one CPU, the writer yields before it gathers a group, so that the
+// requests being handled reach the queue: without that, it would find one
+// write waiting each time, and commit them one by one.
 //
 // The queue is first come, first served. database/sql, by contrast, hands a
 // busy connection to a random waiter, which made the slowest of many
@@ -37,10 +40,11 @@ type writeReq struct {
 
 // write runs fn in a transaction on the writer connection and returns once
 // that transaction has committed, or failed. fn shares the transaction with
-// other writes, each in a savepoint; its effects are kept only if it returns
-// nil. It must not call write itself. Once fn has begun, it runs to its end
-// whatever becomes of ctx. Unique-constraint violations come out as
-// ErrConflict.
+// other writes; its effects are kept only if it returns nil. fn may run more
+// than once (when another write of its group fails), so it must only set
+// its results, not add to them. It must not call write itself. Once fn has
+// begun, it runs to its end whatever becomes of ctx. Unique-constraint
+// violations come out as ErrConflict.
 func (s *Store) write(ctx context.Context, fn func(tx *conn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -110,74 +114,59 @@ func (s *Store) runWriter() {
 }
 
 // commitGroup runs the group's writes in one transaction and sets each
-// one's outcome.
+// one's outcome. The writes run back to back, without a savepoint each: if
+// one fails, the transaction is rolled back, that write keeps its error, and
+// the others run again in a new transaction. Each of them ran before the
+// one that failed, or had not run yet, so it sees again what it saw. Writes
+// fail rarely (the store's callers validate first), and a savepoint costs
+// two statements per write on every group.
 func (s *Store) commitGroup(group []*writeReq) {
+	for len(group) > 0 {
+		group = s.runGroup(group)
+	}
+}
+
+// runGroup runs the writes in one transaction. If one of them fails, it
+// returns the others that have no outcome yet, to run again.
+func (s *Store) runGroup(group []*writeReq) (again []*writeReq) {
 	ctx := context.Background()
 	w := s.wc
-	fail := func(err error) {
-		for _, req := range group {
-			if req.err == nil && req.panic == nil {
-				req.err = err
-			}
-		}
-	}
 	if _, err := w.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		fail(err)
-		return
+		failAll(group, err)
+		return nil
 	}
-	// Alone, a write needs no savepoint: if it fails, the transaction is
-	// rolled back.
-	alone := len(group) == 1
 	for _, req := range group {
 		if err := req.ctx.Err(); err != nil {
 			req.err = err // given up on before it began
 			continue
 		}
-		if !alone {
-			if _, err := w.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-				s.rollback(err, fail)
-				return
-			}
-		}
-		if ok := s.runWrite(req); ok {
-			if !alone {
-				if _, err := w.ExecContext(ctx, `RELEASE w`); err != nil {
-					s.rollback(err, fail)
-					return
-				}
-			}
+		if s.runWrite(req) {
 			continue
 		}
-		if alone {
-			s.rollback(nil, fail)
-			return
+		// A failed statement can end the transaction itself (SQLite does
+		// so on a full disk or an I/O error): then ROLLBACK has nothing to
+		// end, and fails, which changes nothing.
+		w.ExecContext(ctx, `ROLLBACK`)
+		for _, other := range group {
+			if other != req && other.err == nil && other.panic == nil {
+				again = append(again, other)
+			}
 		}
-		// A failed statement can end the whole transaction (SQLite does so
-		// on a full disk or an I/O error); then ROLLBACK TO fails, and so
-		// does every write of the group.
-		if _, err := w.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
-			s.rollback(err, fail)
-			return
-		}
-		if _, err := w.ExecContext(ctx, `RELEASE w`); err != nil {
-			s.rollback(err, fail)
-			return
-		}
+		return again
 	}
 	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
-		s.rollback(err, fail)
+		w.ExecContext(ctx, `ROLLBACK`)
+		failAll(group, err)
 	}
+	return nil
 }
 
-// rollback ends a transaction that cannot commit, and fails the writes that
-// had not failed on their own with err (unless err is nil: a lone write's
-// own error stands).
-func (s *Store) rollback(err error, fail func(error)) {
-	if _, rerr := s.wc.ExecContext(context.Background(), `ROLLBACK`); rerr != nil && err == nil {
-		err = rerr
-	}
-	if err != nil {
-		fail(err)
+// failAll fails, with err, the writes that have no outcome of their own.
+func failAll(group []*writeReq, err error) {
+	for _, req := range group {
+		if req.err == nil && req.panic == nil {
+			req.err = err
+		}
 	}
 }
 
