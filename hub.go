@@ -72,6 +72,9 @@ type BrokerMessage struct {
 	// UserID is the recipient of a user event or the user whose
 	// connections an ephemeral room event skips (the typist).
 	UserID int64 `json:"user_id,omitempty"`
+	// UserIDs are the recipients of a user event sent to many at once
+	// (the members a message marks unread), besides UserID if set.
+	UserIDs []int64 `json:"user_ids,omitempty"`
 	// Session is the key of a session whose connections must close.
 	Session string `json:"session,omitempty"`
 }
@@ -81,7 +84,7 @@ type BrokerOp string
 
 const (
 	OpRoomEvent  BrokerOp = "room_event"  // deliver Event to Event.RoomID's subscribers
-	OpUserEvent  BrokerOp = "user_event"  // deliver Event to UserID's connections
+	OpUserEvent  BrokerOp = "user_event"  // deliver Event to the connections of UserID and of UserIDs
 	OpLeaveRoom  BrokerOp = "leave_room"  // unsubscribe UserID's connections from RoomID
 	OpEndSession BrokerOp = "end_session" // close Session's connections
 	OpEndUser    BrokerOp = "end_user"    // close UserID's connections
@@ -184,7 +187,11 @@ func (h *Hub) receive(m BrokerMessage) {
 	case OpRoomEvent:
 		h.deliverRoom(m.Event, m.UserID)
 	case OpUserEvent:
-		h.deliverUser(m.UserID, frameOf(m.Event))
+		f := frameOf(m.Event)
+		if m.UserID != 0 {
+			h.deliverUser(m.UserID, f)
+		}
+		h.deliverUsers(m.UserIDs, f)
 	case OpLeaveRoom:
 		h.leaveRoom(m.RoomID, m.UserID)
 	case OpEndSession:
@@ -205,6 +212,15 @@ func (h *Hub) Publish(ev Event) {
 // PublishUser delivers an event to every connection of a user, on every node.
 func (h *Hub) PublishUser(userID int64, ev Event) {
 	h.send(BrokerMessage{Op: OpUserEvent, UserID: userID, Event: ev})
+}
+
+// PublishUsers delivers one event to every connection of each of the users,
+// on every node: as PublishUser for each, in one broker message, with the
+// event encoded once.
+func (h *Hub) PublishUsers(userIDs []int64, ev Event) {
+	if len(userIDs) > 0 {
+		h.send(BrokerMessage{Op: OpUserEvent, UserIDs: userIDs, Event: ev})
+	}
 }
 
 // publishUserValue encodes v as the Data of a per-user event.
@@ -467,6 +483,21 @@ func (h *Hub) fillGaps(ctx context.Context) {
 
 func resyncFrame(roomID int64) Frame {
 	return Frame{RoomID: roomID, Data: Event{Type: EventResync, RoomID: roomID}.AppendJSON(nil)}
+}
+
+// deliverUsers is deliverUser for each of userIDs, taking h.mu once.
+func (h *Hub) deliverUsers(userIDs []int64, f Frame) {
+	var subs []*Subscriber
+	h.mu.Lock()
+	for _, id := range userIDs {
+		for s := range h.users[id] {
+			subs = append(subs, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.deliver(f)
+	}
 }
 
 // deliverUser queues f for every connection of the user on this node.

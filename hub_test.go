@@ -392,6 +392,43 @@ func TestHubUserEvents(t *testing.T) {
 	hubQuiet(t, other)
 }
 
+// TestHubPublishUsers: one event for many users reaches every connection of
+// each, on this node and across a broker that encodes its messages as JSON,
+// and no one else's.
+func TestHubPublishUsers(t *testing.T) {
+	carol := campfire.User{ID: 3, Name: "Carol", Role: campfire.RoleMember, Status: campfire.StatusActive}
+	broker := jsonBroker{campfire.NewMemoryBroker()}
+	node1 := newTestHub(t, newHubStore(), campfire.Config{Broker: broker})
+	node2 := newTestHub(t, newHubStore(), campfire.Config{Broker: broker})
+	ada1, ada2 := hubConnect(t, node1, hubAda, "a1"), hubConnect(t, node2, hubAda, "a2")
+	bob, carol2 := hubConnect(t, node2, hubBob, "b"), hubConnect(t, node1, carol, "c")
+	node1.PublishUsers([]int64{hubAda.ID, hubBob.ID, 99}, campfire.Event{Type: campfire.EventUnread, RoomID: 7, Data: json.RawMessage(`{"room_id":7}`)})
+	for _, s := range []*campfire.Subscriber{ada1, ada2, bob} {
+		if got := hubFrames(t, s, 1); string(got[0].Data) != `{"type":"unread","room_id":7,"data":{"room_id":7}}` {
+			t.Fatalf("frame %s", got[0].Data)
+		}
+	}
+	hubQuiet(t, carol2)
+	node1.PublishUsers(nil, campfire.Event{Type: campfire.EventUnread, RoomID: 7, Data: json.RawMessage(`{"room_id":7}`)})
+	hubQuiet(t, ada1)
+}
+
+// jsonBroker passes every message through its JSON encoding, as a broker
+// between processes would.
+type jsonBroker struct{ *campfire.MemoryBroker }
+
+func (b jsonBroker) Publish(ctx context.Context, m campfire.BrokerMessage) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var back campfire.BrokerMessage
+	if err := json.Unmarshal(data, &back); err != nil {
+		return err
+	}
+	return b.MemoryBroker.Publish(ctx, back)
+}
+
 // TestHubPresenceCountsConnections: a user is present while any of their
 // connections is; the room hears only changes.
 func TestHubPresenceCountsConnections(t *testing.T) {
