@@ -153,33 +153,26 @@ func (s *Server) post(ctx context.Context, room Room, author User, markdown, cli
 	if err != nil {
 		return Message{}, Event{}, err
 	}
-	msg, ev, created, err := s.store.CreateMessage(ctx, NewMessage{
+	// Campfire's rule: the room turns unread for visible members who are
+	// not the author and not looking at it right now. The store marks them
+	// in the message's own transaction.
+	p, err := s.store.CreateMessage(ctx, NewMessage{
 		RoomID: roomID, CreatorID: author.ID, ClientMessageID: clientMessageID,
 		Body: rendered.Body, Mentions: rendered.Mentions, Sound: rendered.Sound,
+		MarkUnread: true, Present: s.hub.Present(roomID),
 	})
-	if err != nil || !created {
-		return msg, Event{}, err
+	if err != nil || !p.Created {
+		return p.Message, Event{}, err
 	}
-	s.hub.Publish(ev)
-	// Campfire's rule: the room turns unread for visible members who are
-	// not the author and not looking at it right now.
-	except := append(s.hub.Present(roomID), author.ID)
-	marked, err := s.store.MarkUnread(ctx, roomID, except, msg.CreatedAt)
-	if err != nil {
-		// The message is stored and announced; a missed unread mark must
-		// not turn that into a failure the client would retry.
-		s.logger.WarnContext(ctx, "campfire: marking unread", "room_id", roomID, "err", err)
-	}
-	if len(marked) > 0 {
-		// The same event for each: encoded once.
+	msg := p.Message
+	s.hub.Publish(p.Event)
+	if len(p.Unread) > 0 {
 		unread := Event{Type: EventUnread, RoomID: roomID, Data: strconv.AppendInt([]byte(`{"room_id":`), roomID, 10)}
 		unread.Data = append(unread.Data, '}')
-		for _, id := range marked {
-			s.hub.PublishUser(id, unread)
-		}
+		s.hub.PublishUsers(p.Unread, unread)
 	}
 	s.notifyBots(room, author, msg, members)
-	return msg, ev, nil
+	return msg, p.Event, nil
 }
 
 // allowPost takes one of the user's posting tokens.

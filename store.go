@@ -239,6 +239,27 @@ type NewMessage struct {
 	Body            Body
 	Mentions        []int64
 	Sound           string
+	// MarkUnread also marks the room unread, in the same transaction, as
+	// MarkUnread(RoomID, Present and CreatorID, the message's CreatedAt)
+	// would: a crash cannot keep the message and lose the marks.
+	MarkUnread bool
+	// Present are the members looking at the room, whom MarkUnread leaves
+	// read.
+	Present []int64
+}
+
+// Posted is what CreateMessage did.
+type Posted struct {
+	// Message is the new message, or, when Created is false, the one the
+	// creator had already posted under the same ClientMessageID, as it now
+	// is.
+	Message Message
+	// Event is the message.created event; zero when Created is false.
+	Event   Event
+	Created bool
+	// Unread are the members marked unread (NewMessage.MarkUnread),
+	// ascending, as MarkUnread returns them; nil when Created is false.
+	Unread []int64
 }
 
 // MessageQuery selects a page of a room's messages. At most one of Before,
@@ -260,13 +281,14 @@ type MessagePage struct {
 
 // MessageStore keeps messages, boosts, the search index and room event logs.
 type MessageStore interface {
-	// CreateMessage stores m, appends its message.created event, and moves
-	// the room's UpdatedAt. If the same creator already posted in the room
-	// with the same non-empty ClientMessageID, it stores nothing and returns
-	// that message as it now is (emptied, if it was deleted since) with
-	// created false and a zero Event. Returns ErrNotFound if the room does
-	// not exist or was deleted.
-	CreateMessage(ctx context.Context, m NewMessage) (msg Message, ev Event, created bool, err error)
+	// CreateMessage stores m, appends its message.created event, moves the
+	// room's UpdatedAt and, if m.MarkUnread, marks the room unread, all in
+	// one transaction. If the same creator already posted in the room with
+	// the same non-empty ClientMessageID, it stores and marks nothing and
+	// returns that message as it now is (emptied, if it was deleted since)
+	// with Created false. Returns ErrNotFound if the room does not exist or
+	// was deleted.
+	CreateMessage(ctx context.Context, m NewMessage) (Posted, error)
 	// Message returns a message of the room with its boosts. Returns
 	// ErrNotFound if it does not exist, is in another room, or was deleted.
 	Message(ctx context.Context, roomID, id int64) (Message, error)

@@ -70,10 +70,11 @@ func TestBackupOfALiveStore(t *testing.T) {
 				default:
 				}
 				text := fmt.Sprintf("writer %d message %d", w, i)
-				m, _, _, err := s.CreateMessage(ctx, campfire.NewMessage{
+				posted, err := s.CreateMessage(ctx, campfire.NewMessage{
 					RoomID: room, CreatorID: fx.member.ID, ClientMessageID: fmt.Sprintf("w%d-%d", w, i),
 					Body: campfire.Body{Markdown: text, HTML: "<p>" + text + "</p>", PlainText: text},
 				})
+				m := posted.Message
 				if err != nil {
 					errs <- err
 					return

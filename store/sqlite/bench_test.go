@@ -29,7 +29,7 @@ func BenchmarkCreateMessage(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, _, _, err := fx.s.CreateMessage(ctx, campfire.NewMessage{
+		if _, err := fx.s.CreateMessage(ctx, campfire.NewMessage{
 			RoomID: fx.room.ID, CreatorID: fx.member.ID, ClientMessageID: "c" + strconv.Itoa(i),
 			Body: campfire.Body{Markdown: benchText, HTML: "<p>" + benchText + "</p>", PlainText: benchText},
 		}); err != nil {
@@ -48,7 +48,7 @@ func BenchmarkCreateMessageParallel(b *testing.B) {
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, _, err := fx.s.CreateMessage(ctx, campfire.NewMessage{
+			if _, err := fx.s.CreateMessage(ctx, campfire.NewMessage{
 				RoomID: fx.room.ID, CreatorID: fx.member.ID, ClientMessageID: "c" + strconv.FormatInt(n.Add(1), 10),
 				Body: campfire.Body{Markdown: benchText, HTML: "<p>" + benchText + "</p>", PlainText: benchText},
 			}); err != nil {

@@ -114,8 +114,10 @@ func liveMessage(ctx context.Context, q sqlx.QueryerContext, roomID, id int64) (
 // already posted it under the same ClientMessageID. Writes are serialized on
 // one connection, so of concurrent retries exactly one finds nothing and
 // inserts.
-func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg campfire.Message, ev campfire.Event, created bool, err error) {
-	err = s.write(ctx, func(tx *conn) error {
+func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (campfire.Posted, error) {
+	var p campfire.Posted
+	err := s.write(ctx, func(tx *conn) error {
+		p = campfire.Posted{}
 		// One statement for the creator's name and role, which the
 		// message carries, and for an earlier post under the same client
 		// id. The literal <> '' lets SQLite use the partial unique index;
@@ -140,7 +142,7 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 				err = withBoosts(ctx, tx, found)
 			}
 			if err == nil {
-				msg = found[0]
+				p.Message = found[0]
 			}
 			return err
 		}
@@ -165,7 +167,7 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 		}
 		// What reads would return, without reading it back: a new message
 		// has no boosts, and its columns are what was just written.
-		msg = campfire.Message{
+		msg := campfire.Message{
 			ID: id, RoomID: m.RoomID, Seq: seq, ClientMessageID: m.ClientMessageID,
 			Creator: campfire.UserRef{ID: m.CreatorID, Name: creator.Name, Role: creator.Role},
 			Body:    m.Body, Sound: m.Sound, CreatedAt: now, UpdatedAt: now,
@@ -173,14 +175,20 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (msg c
 		if len(m.Mentions) > 0 {
 			msg.Mentions = slices.Clone(m.Mentions)
 		}
-		ev, err = appendEvent(ctx, tx, campfire.EventMessageCreated, m.RoomID, seq, msg, now)
-		created = err == nil
+		ev, err := appendEvent(ctx, tx, campfire.EventMessageCreated, m.RoomID, seq, msg, now)
+		if err != nil {
+			return err
+		}
+		p = campfire.Posted{Message: msg, Event: ev, Created: true}
+		if m.MarkUnread {
+			p.Unread, err = markUnread(ctx, tx, m.RoomID, append(slices.Clip(m.Present), m.CreatorID), now)
+		}
 		return err
 	})
 	if err != nil {
-		return campfire.Message{}, campfire.Event{}, false, err
+		return campfire.Posted{}, err
 	}
-	return msg, ev, created, nil
+	return p, nil
 }
 
 // Message returns a live message of the room with its boosts.

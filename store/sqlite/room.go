@@ -374,37 +374,42 @@ func (s *Store) SetInvolvement(ctx context.Context, roomID, userID int64, inv ca
 // except. A member already unread keeps the time they first became so.
 func (s *Store) MarkUnread(ctx context.Context, roomID int64, except []int64, at time.Time) ([]int64, error) {
 	var marked []int64
-	exceptIDs := idList(except)
-	err := s.write(ctx, func(tx *conn) error {
-		// Only rows still read are written: a busy room's members are
-		// mostly unread already, and rewriting them all on every message
-		// would make each post cost a write per member.
-		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET unread_at = ?
-			WHERE room_id = ? AND involvement <> ? AND unread_at IS NULL
-			AND user_id NOT IN (SELECT value FROM json_each(?))`,
-			at.UnixNano(), roomID, campfire.InvolvementInvisible, exceptIDs); err != nil {
-			return err
-		}
-		// One row, a list, rather than a row per member: scanning is most
-		// of the cost of reading a big room's members. The few excepted
-		// are left out here rather than in SQL.
-		var ids sql.NullString
-		err := tx.GetContext(ctx, &ids, `SELECT group_concat(user_id) FROM memberships
-			WHERE room_id = ? AND involvement <> ?`, roomID, campfire.InvolvementInvisible)
-		if err != nil || !ids.Valid {
-			return err
-		}
-		if marked, err = parseIDs(ids.String); err != nil {
-			return err
-		}
-		marked = slices.DeleteFunc(marked, func(id int64) bool { return slices.Contains(except, id) })
-		slices.Sort(marked)
-		return nil
+	err := s.write(ctx, func(tx *conn) (err error) {
+		marked, err = markUnread(ctx, tx, roomID, except, at)
+		return err
 	})
-	if len(marked) == 0 {
-		marked = nil
-	}
 	return marked, err
+}
+
+func markUnread(ctx context.Context, tx *conn, roomID int64, except []int64, at time.Time) ([]int64, error) {
+	// Only rows still read are written: a busy room's members are mostly
+	// unread already, and rewriting them all on every message would make
+	// each post cost a write per member.
+	if _, err := tx.ExecContext(ctx, `UPDATE memberships SET unread_at = ?
+		WHERE room_id = ? AND involvement <> ? AND unread_at IS NULL
+		AND user_id NOT IN (SELECT value FROM json_each(?))`,
+		at.UnixNano(), roomID, campfire.InvolvementInvisible, idList(except)); err != nil {
+		return nil, err
+	}
+	// One row, a list, rather than a row per member: scanning is most of
+	// the cost of reading a big room's members. The few excepted are left
+	// out here rather than in SQL.
+	var ids sql.NullString
+	err := tx.GetContext(ctx, &ids, `SELECT group_concat(user_id) FROM memberships
+		WHERE room_id = ? AND involvement <> ?`, roomID, campfire.InvolvementInvisible)
+	if err != nil || !ids.Valid {
+		return nil, err
+	}
+	marked, err := parseIDs(ids.String)
+	if err != nil {
+		return nil, err
+	}
+	marked = slices.DeleteFunc(marked, func(id int64) bool { return slices.Contains(except, id) })
+	if len(marked) == 0 {
+		return nil, nil
+	}
+	slices.Sort(marked)
+	return marked, nil
 }
 
 // parseIDs parses what group_concat makes of integer ids: "1,2,3".

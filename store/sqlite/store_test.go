@@ -82,10 +82,11 @@ func (h helper) user(name, email string) campfire.User {
 
 func (h helper) post(roomID, creatorID int64, text string) campfire.Message {
 	h.tb.Helper()
-	m, _, _, err := h.s.CreateMessage(context.Background(), campfire.NewMessage{
+	posted, err := h.s.CreateMessage(context.Background(), campfire.NewMessage{
 		RoomID: roomID, CreatorID: creatorID,
 		Body: campfire.Body{Markdown: text, HTML: "<p>" + text + "</p>", PlainText: text},
 	})
+	m := posted.Message
 	if err != nil {
 		h.tb.Fatal(err)
 	}
@@ -225,10 +226,11 @@ func TestCreateMessageConcurrentRetriesStoreOne(t *testing.T) {
 	)
 	for i := range tries {
 		wg.Go(func() {
-			msgs[i], _, created[i], errs[i] = s.CreateMessage(ctx, campfire.NewMessage{
+			posted, err := s.CreateMessage(ctx, campfire.NewMessage{
 				RoomID: fx.room.ID, CreatorID: fx.member.ID, ClientMessageID: "c-1",
 				Body: campfire.Body{Markdown: "once", HTML: "<p>once</p>", PlainText: "once"},
 			})
+			msgs[i], created[i], errs[i] = posted.Message, posted.Created, err
 		})
 	}
 	wg.Wait()
@@ -246,7 +248,8 @@ func TestCreateMessageConcurrentRetriesStoreOne(t *testing.T) {
 	is.Equal(len(page.Messages), 1)
 
 	// The client id is per creator: another user's post with it is new.
-	_, _, created[0], err = s.CreateMessage(ctx, campfire.NewMessage{RoomID: fx.room.ID, CreatorID: fx.admin.ID, ClientMessageID: "c-1"})
+	posted, err := s.CreateMessage(ctx, campfire.NewMessage{RoomID: fx.room.ID, CreatorID: fx.admin.ID, ClientMessageID: "c-1"})
+	created[0] = posted.Created
 	is.NoErr(err)
 	is.True(created[0])
 }
@@ -263,8 +266,9 @@ func TestSeqsAreGapFreeUnderConcurrentPosts(t *testing.T) {
 	for range writers {
 		wg.Go(func() {
 			for range posts {
-				_, ev, _, err := s.CreateMessage(ctx, campfire.NewMessage{RoomID: fx.room.ID, CreatorID: fx.member.ID,
+				posted, err := s.CreateMessage(ctx, campfire.NewMessage{RoomID: fx.room.ID, CreatorID: fx.member.ID,
 					Body: campfire.Body{PlainText: "x"}})
+				ev := posted.Event
 				if err == nil && ev.Seq == 0 {
 					err = errors.New("no seq")
 				}
@@ -649,7 +653,7 @@ func TestUpdateAndDeleteRoom(t *testing.T) {
 	events, err := s.Events(ctx, room.ID, 2, 0) // a resuming client learns of the deletion
 	is.NoErr(err)
 	is.Equal(events[0].Type, campfire.EventRoomDeleted)
-	_, _, _, err = s.CreateMessage(ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: fx.admin.ID})
+	_, err = s.CreateMessage(ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: fx.admin.ID})
 	is.True(errors.Is(err, campfire.ErrNotFound))
 	_, err = s.Messages(ctx, campfire.MessageQuery{RoomID: room.ID, Limit: 10})
 	is.True(errors.Is(err, campfire.ErrNotFound))

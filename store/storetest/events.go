@@ -202,7 +202,7 @@ func testEventsReadersNeverSeeAGap(t *testing.T, s campfire.Store) {
 	for w := range writers {
 		writing.Go(func() {
 			for p := range posts {
-				if _, _, _, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: r.ID, CreatorID: f.admin.ID, Body: body(fmt.Sprintf("w%d p%d", w, p))}); err != nil {
+				if _, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: r.ID, CreatorID: f.admin.ID, Body: body(fmt.Sprintf("w%d p%d", w, p))}); err != nil {
 					errs <- err
 				}
 			}

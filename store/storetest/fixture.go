@@ -192,7 +192,8 @@ func (f *fixture) post(roomID, creatorID int64, text string) (campfire.Message, 
 
 func (f *fixture) postNew(nm campfire.NewMessage) (campfire.Message, campfire.Event) {
 	f.t.Helper()
-	m, ev, created, err := f.s.CreateMessage(f.ctx, nm)
+	posted, err := f.s.CreateMessage(f.ctx, nm)
+	m, ev, created := posted.Message, posted.Event, posted.Created
 	if err != nil {
 		f.t.Fatalf("CreateMessage(room %d, %q): %v", nm.RoomID, nm.Body.PlainText, err)
 	}

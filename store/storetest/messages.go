@@ -23,6 +23,9 @@ func messageSpecs() []group {
 			{"ConcurrentRetriesCreateOneMessage", testCreateMessageConcurrentRetries},
 			{"ConcurrentPostsGetGapFreeSeqs", testCreateMessageConcurrentPostsGapFree},
 			{"SeqsArePerRoom", testCreateMessageSeqsArePerRoom},
+			{"MarkUnreadMarksLikeMarkUnread", testCreateMessageMarkUnread},
+			{"MarkUnreadOnARetryMarksNothing", testCreateMessageMarkUnreadRetry},
+			{"WithoutMarkUnreadMarksNothing", testCreateMessageWithoutMarkUnread},
 		}},
 		{"Message", []spec{
 			{"ReturnsTheMessageWithItsBoosts", testMessageReturnsMessageWithBoosts},
@@ -69,7 +72,8 @@ func testCreateMessageReturnsMessageAndEvent(t *testing.T, s campfire.Store) {
 		Mentions:        sorted([]int64{cy.ID, dee.ID}),
 		Sound:           "tada",
 	}
-	m, ev, created, err := s.CreateMessage(f.ctx, nm)
+	posted, err := s.CreateMessage(f.ctx, nm)
+	m, ev, created := posted.Message, posted.Event, posted.Created
 	call := "CreateMessage"
 	must(t, call, err)
 	if !created {
@@ -138,7 +142,7 @@ func testCreateMessageMovesUpdatedAt(t *testing.T, s campfire.Store) {
 
 func testCreateMessageNotFoundForMissingRoom(t *testing.T, s campfire.Store) {
 	f := setUp(t, s)
-	_, _, _, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: missingID, CreatorID: f.admin.ID, Body: body("hello?")})
+	_, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: missingID, CreatorID: f.admin.ID, Body: body("hello?")})
 	wantErr(t, "CreateMessage in a missing room", err, campfire.ErrNotFound)
 }
 
@@ -146,7 +150,8 @@ func testCreateMessageRetryReturnsFirst(t *testing.T, s campfire.Store) {
 	f := setUp(t, s)
 	first, _ := f.postNew(campfire.NewMessage{RoomID: f.lobby.ID, CreatorID: f.admin.ID, ClientMessageID: "retry-me", Body: body("first try")})
 
-	again, ev, created, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: f.lobby.ID, CreatorID: f.admin.ID, ClientMessageID: "retry-me", Body: body("second try")})
+	posted, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: f.lobby.ID, CreatorID: f.admin.ID, ClientMessageID: "retry-me", Body: body("second try")})
+	again, ev, created := posted.Message, posted.Event, posted.Created
 	call := "CreateMessage retried with the same client message id"
 	must(t, call, err)
 	if created || again.ID != first.ID {
@@ -215,9 +220,10 @@ func testCreateMessageConcurrentRetries(t *testing.T, s campfire.Store) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			msgs[i], _, created[i], errs[i] = s.CreateMessage(f.ctx, campfire.NewMessage{
+			posted, err := s.CreateMessage(f.ctx, campfire.NewMessage{
 				RoomID: f.lobby.ID, CreatorID: f.admin.ID, ClientMessageID: "double-click", Body: body(fmt.Sprintf("attempt %d", i)),
 			})
+			msgs[i], created[i], errs[i] = posted.Message, posted.Created, err
 		})
 	}
 	close(start)
@@ -259,9 +265,10 @@ func testCreateMessageConcurrentPostsGapFree(t *testing.T, s campfire.Store) {
 		wg.Go(func() {
 			<-start
 			for p := range posts {
-				m, ev, created, err := s.CreateMessage(f.ctx, campfire.NewMessage{
+				posted, err := s.CreateMessage(f.ctx, campfire.NewMessage{
 					RoomID: r.ID, CreatorID: users[w].ID, ClientMessageID: fmt.Sprintf("w%d-p%d", w, p), Body: body(fmt.Sprintf("post %d of %d", p, w)),
 				})
+				m, ev, created := posted.Message, posted.Event, posted.Created
 				mu.Lock()
 				switch {
 				case err != nil:

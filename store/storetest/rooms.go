@@ -592,7 +592,7 @@ func testDeleteRoomRoomIsGone(t *testing.T, s campfire.Store) {
 	wantErr(t, "Members after DeleteRoom", err, campfire.ErrNotFound)
 	_, err = s.Message(f.ctx, r.ID, m.ID)
 	wantErr(t, "Message of a deleted room", err, campfire.ErrNotFound)
-	_, _, _, err = s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: r.ID, CreatorID: bea.ID, Body: body("anyone?")})
+	_, err = s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: r.ID, CreatorID: bea.ID, Body: body("anyone?")})
 	wantErr(t, "CreateMessage in a deleted room", err, campfire.ErrNotFound)
 	_, err = s.DeleteRoom(f.ctx, r.ID)
 	wantErr(t, "DeleteRoom again", err, campfire.ErrNotFound)
@@ -700,6 +700,59 @@ func testMarkUnreadMarksVisibleMembers(t *testing.T, s campfire.Store) {
 	marked, err = s.MarkUnread(f.ctx, room.ID, nil, at(10, 5))
 	must(t, "MarkUnread(no exceptions)", err)
 	checkIDs(t, "MarkUnread with no exceptions", marked, sorted([]int64{everything.ID, mentions.ID, nothing.ID}))
+}
+
+// The unread marks CreateMessage makes with MarkUnread: the same members
+// as MarkUnread(room, Present + creator, CreatedAt), the same first-time
+// rule, in the same transaction as the message.
+func testCreateMessageMarkUnread(t *testing.T, s campfire.Store) {
+	f, room, everything, mentions, nothing, invisible := unreadFixture(t, s)
+	p, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: mentions.ID, Body: body("first"), MarkUnread: true})
+	must(t, "CreateMessage(MarkUnread)", err)
+	checkIDs(t, "CreateMessage(MarkUnread).Unread (visible members but the creator, ascending)", p.Unread, sorted([]int64{everything.ID, nothing.ID}))
+	for _, u := range []campfire.User{everything, nothing} {
+		f.checkUnreadAt("a visible member after CreateMessage(MarkUnread)", room.ID, u.ID, p.Message.CreatedAt)
+	}
+	if f.isUnread(room.ID, mentions.ID) || f.isUnread(room.ID, invisible.ID) {
+		t.Fatal("CreateMessage(MarkUnread) marked the creator or an invisible member")
+	}
+	// Present members are left read; those already unread are listed again
+	// and keep their first time.
+	first := p.Message.CreatedAt
+	p, err = s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: everything.ID, Body: body("second"),
+		MarkUnread: true, Present: []int64{nothing.ID, missingID}})
+	must(t, "CreateMessage(MarkUnread, Present)", err)
+	checkIDs(t, "CreateMessage(MarkUnread, Present).Unread", p.Unread, []int64{mentions.ID})
+	f.checkUnreadAt("the member marked by the second message", room.ID, mentions.ID, p.Message.CreatedAt)
+	f.checkUnreadAt("a member already unread (the first time is kept)", room.ID, nothing.ID, first)
+	p, err = s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: everything.ID, Body: body("third"), MarkUnread: true})
+	must(t, "CreateMessage(MarkUnread) again", err)
+	checkIDs(t, "CreateMessage(MarkUnread).Unread with members already unread", p.Unread, sorted([]int64{mentions.ID, nothing.ID}))
+}
+
+func testCreateMessageMarkUnreadRetry(t *testing.T, s campfire.Store) {
+	f, room, everything, mentions, nothing, _ := unreadFixture(t, s)
+	nm := campfire.NewMessage{RoomID: room.ID, CreatorID: mentions.ID, ClientMessageID: "once", Body: body("hi")}
+	_, err := s.CreateMessage(f.ctx, nm)
+	must(t, "CreateMessage", err)
+	nm.MarkUnread = true
+	p, err := s.CreateMessage(f.ctx, nm)
+	must(t, "CreateMessage retried with MarkUnread", err)
+	if p.Created || p.Unread != nil {
+		t.Fatalf("a retry reported Created %v, Unread %v; want false and nil", p.Created, p.Unread)
+	}
+	if f.isUnread(room.ID, everything.ID) || f.isUnread(room.ID, nothing.ID) {
+		t.Fatal("a retry that stored nothing marked the room unread")
+	}
+}
+
+func testCreateMessageWithoutMarkUnread(t *testing.T, s campfire.Store) {
+	f, room, everything, mentions, nothing, _ := unreadFixture(t, s)
+	p, err := s.CreateMessage(f.ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: mentions.ID, Body: body("hi")})
+	must(t, "CreateMessage", err)
+	if p.Unread != nil || f.isUnread(room.ID, everything.ID) || f.isUnread(room.ID, nothing.ID) {
+		t.Fatalf("CreateMessage without MarkUnread marked the room unread (Unread %v)", p.Unread)
+	}
 }
 
 func testMarkUnreadKeepsFirstTime(t *testing.T, s campfire.Store) {
