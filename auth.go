@@ -75,15 +75,8 @@ type UserRef struct {
 // avatarURL is where a user's avatar is served, relative to the mount point.
 func avatarURL(id int64) string { return "/api/v1/users/" + strconv.FormatInt(id, 10) + "/avatar" }
 
-// MarshalJSON writes {"id", "name", "role", "avatar_url"}.
-func (u UserRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID        int64  `json:"id"`
-		Name      string `json:"name"`
-		Role      Role   `json:"role"`
-		AvatarURL string `json:"avatar_url"`
-	}{u.ID, u.Name, u.Role, avatarURL(u.ID)})
-}
+// MarshalJSON writes {"id", "name", "role", "avatar_url"} (see json.go).
+func (u UserRef) MarshalJSON() ([]byte, error) { return u.appendJSON(nil), nil }
 
 // userJSON is the protocol's User shape.
 type userJSON struct {

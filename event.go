@@ -60,6 +60,14 @@ type Event struct {
 // NewEvent builds an event whose Data is v encoded as JSON. Stores use it to
 // build the durable events they append.
 func NewEvent(t EventType, roomID, seq int64, v any) (Event, error) {
+	// The common payloads skip encoding/json, which would check and copy
+	// what their MarshalJSON returns.
+	switch v := v.(type) {
+	case Message:
+		return Event{Type: t, RoomID: roomID, Seq: seq, Data: v.appendJSON(make([]byte, 0, 512))}, nil
+	case Boost:
+		return Event{Type: t, RoomID: roomID, Seq: seq, Data: v.appendJSON(nil)}, nil
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return Event{}, err

@@ -1,9 +1,6 @@
 package campfire
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Message is one post in a room.
 type Message struct {
@@ -50,44 +47,11 @@ const (
 	MaxClientMessageIDLen = 100
 )
 
-// MarshalJSON writes the protocol's Message shape.
-func (m Message) MarshalJSON() ([]byte, error) {
-	var sound *string
-	if m.Sound != "" {
-		sound = &m.Sound
-	}
-	mentions, boosts := m.Mentions, m.Boosts
-	if mentions == nil {
-		mentions = []int64{}
-	}
-	if boosts == nil {
-		boosts = []Boost{}
-	}
-	return json.Marshal(struct {
-		ID              int64     `json:"id"`
-		RoomID          int64     `json:"room_id"`
-		Seq             int64     `json:"seq"`
-		ClientMessageID string    `json:"client_message_id"`
-		Creator         UserRef   `json:"creator"`
-		Body            Body      `json:"body"`
-		Mentions        []int64   `json:"mentions"`
-		Sound           *string   `json:"sound"`
-		Boosts          []Boost   `json:"boosts"`
-		CreatedAt       time.Time `json:"created_at"`
-		UpdatedAt       time.Time `json:"updated_at"`
-	}{m.ID, m.RoomID, m.Seq, m.ClientMessageID, m.Creator, m.Body, mentions, sound, boosts, m.CreatedAt.UTC(), m.UpdatedAt.UTC()})
-}
+// MarshalJSON writes the protocol's Message shape (see json.go).
+func (m Message) MarshalJSON() ([]byte, error) { return m.appendJSON(nil), nil }
 
-// MarshalJSON writes the protocol's Boost shape.
-func (b Boost) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID        int64     `json:"id"`
-		MessageID int64     `json:"message_id"`
-		Content   string    `json:"content"`
-		Booster   UserRef   `json:"booster"`
-		CreatedAt time.Time `json:"created_at"`
-	}{b.ID, b.MessageID, b.Content, b.Booster, b.CreatedAt.UTC()})
-}
+// MarshalJSON writes the protocol's Boost shape (see json.go).
+func (b Boost) MarshalJSON() ([]byte, error) { return b.appendJSON(nil), nil }
 
 // Sounds are the names that `/play NAME` accepts: Campfire's 56.
 var soundNames = [...]string{
