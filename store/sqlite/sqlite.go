@@ -162,6 +162,11 @@ func dsn(path, synchronous string, readOnly bool) string {
 	q.Add("_pragma", "synchronous("+synchronous+")")
 	// Statement journals and sorts in memory, not in temporary files.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// The writer copies the WAL back into the database once it holds
+	// 8,000 pages (32 MiB) rather than SQLite's 1,000: the hot pages (the
+	// room rows, the tails of the tables and indexes) are copied once for
+	// eight times as many commits. A copy run beside the writer, on a
+	// connection of its own, measured slower on one CPU.
 	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")

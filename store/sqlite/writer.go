@@ -35,6 +35,7 @@ type writeReq struct {
 	err   error
 	panic any // what fn panicked with, raised again in the caller
 	stack []byte
+	ran   bool // fn has run, in a transaction that may have been rolled back
 	done  chan struct{}
 }
 
@@ -48,6 +49,11 @@ type writeReq struct {
 func (s *Store) write(ctx context.Context, fn func(tx *conn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	select {
+	case <-s.quit:
+		return errClosed
+	default:
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
@@ -81,19 +87,20 @@ func (s *Store) runWriter() {
 	defer close(s.stopped)
 	group := make([]*writeReq, 0, maxGroup)
 	for {
+		// quit first: a write and quit both ready must not go on at
+		// random.
+		select {
+		case <-s.quit:
+			s.failQueued()
+			return
+		default:
+		}
 		select {
 		case req := <-s.writes:
 			group = append(group[:0], req)
 		case <-s.quit:
-			for {
-				select {
-				case req := <-s.writes:
-					req.err = errClosed
-					close(req.done)
-				default:
-					return
-				}
-			}
+			s.failQueued()
+			return
 		}
 		runtime.Gosched()
 	gather:
@@ -113,50 +120,90 @@ func (s *Store) runWriter() {
 	}
 }
 
-// commitGroup runs the group's writes in one transaction and sets each
-// one's outcome. The writes run back to back, without a savepoint each: if
-// one fails, the transaction is rolled back, that write keeps its error, and
-// the others run again in a new transaction. Each of them ran before the
-// one that failed, or had not run yet, so it sees again what it saw. Writes
-// fail rarely (the store's callers validate first), and a savepoint costs
-// two statements per write on every group.
-func (s *Store) commitGroup(group []*writeReq) {
-	for len(group) > 0 {
-		group = s.runGroup(group)
+func (s *Store) failQueued() {
+	for {
+		select {
+		case req := <-s.writes:
+			req.err = errClosed
+			close(req.done)
+		default:
+			return
+		}
 	}
 }
 
-// runGroup runs the writes in one transaction. If one of them fails, it
-// returns the others that have no outcome yet, to run again.
-func (s *Store) runGroup(group []*writeReq) (again []*writeReq) {
+// commitGroup runs the group's writes in one transaction and sets each
+// one's outcome. The writes run back to back, without a savepoint each,
+// which would cost two statements per write on every group. If one fails,
+// the transaction is rolled back, that write keeps its error, and the
+// others run again in a new transaction, each in a savepoint this time, so
+// that a group costs at most two transactions whatever fails. Each of them
+// ran before the one that failed, or had not run yet, so it sees again what
+// it saw.
+func (s *Store) commitGroup(group []*writeReq) {
+	if again := s.runGroup(group, false); len(again) > 0 {
+		s.runGroup(again, true)
+	}
+}
+
+// runGroup runs the writes in one transaction. Without savepoints, it stops
+// at the first write that fails, rolls back, and returns the others that
+// have no outcome yet, to run again. With savepoints, a write that fails is
+// rolled back alone, and the others commit.
+func (s *Store) runGroup(group []*writeReq, savepoints bool) (again []*writeReq) {
 	ctx := context.Background()
 	w := s.wc
 	if _, err := w.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		failAll(group, err)
 		return nil
 	}
-	for _, req := range group {
-		if err := req.ctx.Err(); err != nil {
-			req.err = err // given up on before it began
-			continue
-		}
-		if s.runWrite(req) {
-			continue
-		}
-		// A failed statement can end the transaction itself (SQLite does
-		// so on a full disk or an I/O error): then ROLLBACK has nothing to
-		// end, and fails, which changes nothing.
-		w.ExecContext(ctx, `ROLLBACK`)
-		for _, other := range group {
-			if other != req && other.err == nil && other.panic == nil {
-				again = append(again, other)
-			}
-		}
-		return again
-	}
-	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
+	// endTx ends a transaction that cannot commit. A failed statement can
+	// end it itself (SQLite does so on a full disk or an I/O error): then
+	// ROLLBACK has nothing to end, and fails, which changes nothing.
+	endTx := func(err error) {
 		w.ExecContext(ctx, `ROLLBACK`)
 		failAll(group, err)
+	}
+	for _, req := range group {
+		// Only a write that has not run yet may be given up on: one that
+		// ran in the first transaction runs again, or a write after it
+		// that saw its effects would keep an outcome from a state that
+		// never was.
+		if err := req.ctx.Err(); err != nil && !req.ran {
+			req.err = err
+			continue
+		}
+		req.ran = true
+		if !savepoints {
+			if s.runWrite(req) {
+				continue
+			}
+			w.ExecContext(ctx, `ROLLBACK`)
+			for _, other := range group {
+				if other != req && other.err == nil && other.panic == nil {
+					again = append(again, other)
+				}
+			}
+			return again
+		}
+		if _, err := w.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			endTx(err)
+			return nil
+		}
+		if !s.runWrite(req) {
+			if _, err := w.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				endTx(err)
+				return nil
+			}
+		}
+		if _, err := w.ExecContext(ctx, `RELEASE w`); err != nil {
+			endTx(err)
+			return nil
+		}
+	}
+	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
+		endTx(err)
+		return nil
 	}
 	return nil
 }
@@ -175,7 +222,7 @@ func failAll(group []*writeReq, err error) {
 func (s *Store) runWrite(req *writeReq) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			req.panic, req.stack = p, debug.Stack()
+			req.err, req.panic, req.stack = nil, p, debug.Stack()
 			ok = false
 		}
 	}()
