@@ -31,6 +31,13 @@ type conn struct {
 	// context costs a goroutine in the driver, and another in database/sql
 	// for its rows.
 	detached bool
+	// atCommit are the statements execAtCommit put off, in order.
+	atCommit []laterExec
+}
+
+type laterExec struct {
+	query string
+	args  []any
 }
 
 func newConn(ctx context.Context, db *sqlx.DB, detached bool) (*conn, error) {
@@ -74,6 +81,36 @@ func (c *conn) ExecContext(ctx context.Context, query string, args ...any) (sql.
 		return nil, err
 	}
 	return st.ExecContext(c.ctx(ctx), args...)
+}
+
+// execAtCommit puts a statement on the search index off until the writer
+// commits the transaction, after every write of the group: the writer's
+// connection only. FTS5 writes the terms pending in memory out as a new
+// segment at every statement savepoint, and a statement with a foreign key
+// check or RETURNING opens one; between such statements, every message was
+// a segment of its own, each soon merged again, a third of a post's cost.
+// Put together at the end, the group's messages make one segment. The
+// statements keep their order, and nothing the writes read depends on them
+// (only searches read the index).
+func (c *conn) execAtCommit(query string, args ...any) {
+	c.atCommit = append(c.atCommit, laterExec{query, args})
+}
+
+// runAtCommit runs the statements put off, and forgets them.
+func (c *conn) runAtCommit(ctx context.Context) error {
+	defer c.forgetAtCommit(0)
+	for _, l := range c.atCommit {
+		if _, err := c.ExecContext(ctx, l.query, l.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetAtCommit drops the statements put off since the first n.
+func (c *conn) forgetAtCommit(n int) {
+	clear(c.atCommit[n:])
+	c.atCommit = c.atCommit[:n]
 }
 
 // QueryContext, QueryxContext and QueryRowxContext make a conn an

@@ -162,9 +162,7 @@ func (s *Store) CreateMessage(ctx context.Context, m campfire.NewMessage) (campf
 			idList(m.Mentions), m.Sound, now.UnixNano(), now.UnixNano()); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, plain_text) VALUES (?, ?)`, id, m.Body.PlainText); err != nil {
-			return err
-		}
+		tx.execAtCommit(`INSERT INTO messages_fts (rowid, plain_text) VALUES (?, ?)`, id, m.Body.PlainText)
 		// What reads would return, without reading it back: a new message
 		// has no boosts, and its columns are what was just written.
 		msg := campfire.Message{
@@ -291,9 +289,7 @@ func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfi
 			body.Markdown, body.HTML, body.PlainText, idList(mentions), sound, now.UnixNano(), id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages_fts SET plain_text = ? WHERE rowid = ?`, body.PlainText, id); err != nil {
-			return err
-		}
+		tx.execAtCommit(`UPDATE messages_fts SET plain_text = ? WHERE rowid = ?`, body.PlainText, id)
 		seq, err := nextSeq(ctx, tx, roomID)
 		if err != nil {
 			return err
@@ -328,9 +324,7 @@ func (s *Store) DeleteMessage(ctx context.Context, roomID, id int64) (campfire.E
 		if _, err := tx.ExecContext(ctx, `DELETE FROM boosts WHERE message_id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages_fts WHERE rowid = ?`, id); err != nil {
-			return err
-		}
+		tx.execAtCommit(`DELETE FROM messages_fts WHERE rowid = ?`, id)
 		seq, err := nextSeq(ctx, tx, roomID)
 		if err != nil {
 			return err

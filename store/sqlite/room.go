@@ -328,10 +328,8 @@ func (s *Store) DeleteRoom(ctx context.Context, id int64) (campfire.RoomChange, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages_fts
-			WHERE rowid IN (SELECT id FROM messages WHERE room_id = ? AND deleted_at IS NULL)`, id); err != nil {
-			return err
-		}
+		tx.execAtCommit(`DELETE FROM messages_fts
+			WHERE rowid IN (SELECT id FROM messages WHERE room_id = ? AND deleted_at IS NULL)`, id)
 		if err := tx.SelectContext(ctx, &c.Removed, `DELETE FROM memberships WHERE room_id = ? RETURNING user_id`, id); err != nil {
 			return err
 		}

@@ -161,6 +161,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (again []*writeReq)
 	// end it itself (SQLite does so on a full disk or an I/O error): then
 	// ROLLBACK has nothing to end, and fails, which changes nothing.
 	endTx := func(err error) {
+		w.forgetAtCommit(0)
 		w.ExecContext(ctx, `ROLLBACK`)
 		failAll(group, err)
 	}
@@ -174,10 +175,12 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (again []*writeReq)
 			continue
 		}
 		req.ran = true
+		mark := len(w.atCommit)
 		if !savepoints {
 			if s.runWrite(req) {
 				continue
 			}
+			w.forgetAtCommit(0)
 			w.ExecContext(ctx, `ROLLBACK`)
 			for _, other := range group {
 				if other != req && other.err == nil && other.panic == nil {
@@ -191,6 +194,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (again []*writeReq)
 			return nil
 		}
 		if !s.runWrite(req) {
+			w.forgetAtCommit(mark)
 			if _, err := w.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
 				endTx(err)
 				return nil
@@ -200,6 +204,10 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (again []*writeReq)
 			endTx(err)
 			return nil
 		}
+	}
+	if err := w.runAtCommit(ctx); err != nil {
+		endTx(err)
+		return nil
 	}
 	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
 		endTx(err)

@@ -491,3 +491,46 @@ func TestWriteThenRead(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The search index's statements, put off to the commit, keep their order
+// across the writes of a group, and those of a write that fails are
+// dropped with it, in the first transaction and in the retry alike.
+func TestWriteAtCommitFollowsTheGroup(t *testing.T) {
+	s := openWriterStore(t, filepath.Join(t.TempDir(), "x.db"))
+	index := func(query string, args ...any) func(*conn) error {
+		return func(tx *conn) error { tx.execAtCommit(query, args...); return nil }
+	}
+	failAfter := func(fn func(*conn) error) func(*conn) error {
+		return func(tx *conn) error { fn(tx); return errors.New("failed after indexing") }
+	}
+	release := blockWriter(t, s)
+	outs := []<-chan outcome{
+		enqueue(t, s, bg, index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (1, 'alpha')`)),
+		enqueue(t, s, bg, index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (2, 'beta')`)),
+		// Fails: the first transaction rolls back; its row must not be indexed.
+		enqueue(t, s, bg, failAfter(index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (3, 'gamma')`))),
+		enqueue(t, s, bg, index(`UPDATE messages_fts SET plain_text = 'delta' WHERE rowid = 1`)),
+		// Fails in the retry, inside its savepoint.
+		enqueue(t, s, bg, failAfter(index(`DELETE FROM messages_fts WHERE rowid = 2`))),
+		enqueue(t, s, bg, index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (4, 'alpha')`)),
+	}
+	release()
+	for i, out := range outs {
+		o := await(t, out)
+		if failed := i == 2 || i == 4; failed == (o.err == nil) || o.panic != nil {
+			t.Errorf("write %d: err %v, panic %v", i, o.err, o.panic)
+		}
+	}
+	for term, want := range map[string][]int64{"alpha": {4}, "beta": {2}, "gamma": nil, "delta": {1}} {
+		var got []int64
+		if err := s.selectAll(bg, &got, `SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid`, term); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rows matching %q: %v, want %v", term, got, want)
+		}
+	}
+	if len(s.wc.atCommit) != 0 {
+		t.Errorf("%d statements left for a later commit", len(s.wc.atCommit))
+	}
+}
