@@ -346,13 +346,26 @@ func (s *Store) Search(ctx context.Context, userID int64, query string, limit in
 		limit = -1 // SQLite: no limit
 	}
 	var msgs []campfire.Message
-	err := s.readLong(ctx, func(tx *conn) (err error) {
-		msgs, err = selectMessages(ctx, tx, `m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)
+	err := s.readLong(ctx, func(tx *conn) error {
+		// Driven by the index, newest first: FTS5 yields its rowids (the
+		// message ids) in descending order, so the query stops at the
+		// limit rather than collect every match of a common word or a
+		// short prefix and sort them.
+		var rows []messageRow
+		err := tx.SelectContext(ctx, &rows, `SELECT `+messageColumns+`
+			FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN users u ON u.id = m.creator_id
+			WHERE messages_fts MATCH ?
 			AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
 			AND`+isLive+`
-			ORDER BY m.id DESC LIMIT ?`, match, userID, limit)
+			ORDER BY f.rowid DESC LIMIT ?`, match, userID, limit)
 		if err != nil {
 			return err
+		}
+		msgs = make([]campfire.Message, len(rows))
+		for i, r := range rows {
+			if msgs[i], err = r.message(); err != nil {
+				return err
+			}
 		}
 		return withBoosts(ctx, tx, msgs)
 	})
