@@ -902,9 +902,19 @@ func (s *Subscriber) Take(dst []Frame) []Frame {
 	dst = append(dst, s.queue...)
 	clear(s.queue)
 	s.queue = s.queue[:0]
+	if cap(s.queue) > keptQueueFrames {
+		// After a burst: a subscriber does not keep the largest queue it
+		// ever had (with 1,000 subscribers, 18 MB after a saturation run).
+		s.queue = nil
+	}
 	s.queued = 0
 	return dst
 }
+
+// keptQueueFrames is the largest queue array (40 bytes a frame) a
+// Subscriber keeps for reuse after Take: a connection that is drained as
+// it goes reuses its array and allocates nothing.
+const keptQueueFrames = 256
 
 // deliver queues a live frame, holding it back in rooms being replayed.
 func (s *Subscriber) deliver(f Frame) {
