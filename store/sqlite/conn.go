@@ -88,7 +88,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args ...any) (sql.
 // connection only. FTS5 writes the terms pending in memory out as a new
 // segment at every statement savepoint, and a statement with a foreign key
 // check or RETURNING opens one; between such statements, every message was
-// a segment of its own, each soon merged again, a third of a post's cost.
+// a segment of its own, each soon merged again: a fifth of a post's cost.
 // Put together at the end, the group's messages make one segment. The
 // statements keep their order, and nothing the writes read depends on them
 // (only searches read the index).
