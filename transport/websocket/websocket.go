@@ -311,9 +311,15 @@ func (cn *conn) write(p []byte) error {
 // read handles client frames until the connection ends. Frames are parsed
 // here and answered in order by a worker, so that a subscribe replaying a
 // long history does not stop the reads that answer pings and notice a close.
+//
+// The read's context never ends: the read ends when the connection closes
+// (every teardown closes it), and coder/websocket registers a
+// context.AfterFunc on every read whose context can end, about 500 bytes
+// held by each idle connection.
 func (cn *conn) read() {
+	readCtx := context.WithoutCancel(cn.ctx)
 	for {
-		typ, data, err := cn.c.Read(cn.ctx)
+		typ, data, err := cn.c.Read(readCtx)
 		if err != nil {
 			return
 		}
