@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/opencampfire/campfire/bench/internal/benchsrv"
 )
 
 // IdleResult is the footprint of idle connections on one server.
@@ -20,7 +22,11 @@ type IdleResult struct {
 	BaseGoroutines uint64 `json:"base_goroutines"`
 	Goroutines     uint64 `json:"goroutines"`
 
-	RSSPerConn        float64 `json:"rss_per_conn_bytes"`
+	RSSPerConn float64 `json:"rss_per_conn_bytes"`
+	// InUsePerConn is the Go runtime's memory in use (all it has mapped,
+	// less the heap that is free, returned to the OS or not): RSS without
+	// the garbage of the connection phase that the runtime still holds.
+	InUsePerConn      float64 `json:"in_use_per_conn_bytes"`
 	HeapPerConn       float64 `json:"heap_per_conn_bytes"`
 	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
 
@@ -98,6 +104,10 @@ func idleOnce(ctx context.Context, kind string, sse bool, n int, window time.Dur
 	res.RSSKB, res.HeapLive, res.Goroutines = st.RSSKB, st.HeapLive, st.Goroutines
 	res.RSSPerConn = float64(st.RSSKB-base.RSSKB) * 1024 / float64(n)
 	res.HeapPerConn = (float64(st.HeapLive) - float64(base.HeapLive)) / float64(n)
+	inUse := func(s benchsrv.Stats) float64 {
+		return float64(s.GoTotal) - float64(s.HeapFree) - float64(s.HeapReleased)
+	}
+	res.InUsePerConn = (inUse(st) - inUse(base)) / float64(n)
 	res.GoroutinesPerConn = (float64(st.Goroutines) - float64(base.Goroutines)) / float64(n)
 
 	s.saveProfile(ctx, "/debug/pprof/heap", fmt.Sprintf("idle-%s-%s-heap.pb.gz", kind, transport))

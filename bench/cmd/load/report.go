@@ -43,11 +43,12 @@ func printReport(w io.Writer, rep *Report) {
 
 	if len(rep.Idle) > 0 {
 		fmt.Fprintln(w, "\nIdle footprint (per connection; ratio = campfire / centrifuge)")
-		line("transport", "conns", "RSS cf", "RSS cg", "ratio", "heap cf", "heap cg", "ratio", "gor cf", "gor cg", "CPU ns/s cf", "CPU ns/s cg", "ratio")
+		line("transport", "conns", "RSS cf", "RSS cg", "ratio", "in use cf", "in use cg", "ratio", "heap cf", "heap cg", "ratio", "gor cf", "gor cg", "CPU ns/s cf", "CPU ns/s cg", "ratio")
 		for i := 0; i+1 < len(rep.Idle); i += 2 {
 			a, b := rep.Idle[i], rep.Idle[i+1]
 			line(a.Transport, fmt.Sprint(a.Conns),
 				kb(a.RSSPerConn), kb(b.RSSPerConn), ratio(a.RSSPerConn, b.RSSPerConn),
+				kb(a.InUsePerConn), kb(b.InUsePerConn), ratio(a.InUsePerConn, b.InUsePerConn),
 				kb(a.HeapPerConn), kb(b.HeapPerConn), ratio(a.HeapPerConn, b.HeapPerConn),
 				fmt.Sprintf("%.2f", a.GoroutinesPerConn), fmt.Sprintf("%.2f", b.GoroutinesPerConn),
 				fmt.Sprintf("%.0f", a.CPUPerConnNSPerSec), fmt.Sprintf("%.0f", b.CPUPerConnNSPerSec), ratio(a.CPUPerConnNSPerSec, b.CPUPerConnNSPerSec))

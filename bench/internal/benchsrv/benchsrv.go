@@ -39,12 +39,16 @@ type Target interface {
 
 // Stats is a snapshot of the server process.
 type Stats struct {
-	Goroutines   uint64 `json:"goroutines"`
-	HeapLive     uint64 `json:"heap_live_bytes"`    // live heap as of the last GC
-	HeapObjects  uint64 `json:"heap_objects_bytes"` // heap in use by objects now
-	GoTotal      uint64 `json:"go_total_bytes"`     // all memory mapped by the Go runtime
-	AllocObjects uint64 `json:"alloc_objects"`      // cumulative
-	AllocBytes   uint64 `json:"alloc_bytes"`        // cumulative
+	Goroutines  uint64 `json:"goroutines"`
+	HeapLive    uint64 `json:"heap_live_bytes"`    // live heap as of the last GC
+	HeapObjects uint64 `json:"heap_objects_bytes"` // heap in use by objects now
+	GoTotal     uint64 `json:"go_total_bytes"`     // all memory mapped by the Go runtime
+	// HeapFree is heap memory free and not yet returned to the OS (it
+	// counts in RSS); HeapReleased, free and returned (it does not).
+	HeapFree     uint64 `json:"heap_free_bytes"`
+	HeapReleased uint64 `json:"heap_released_bytes"`
+	AllocObjects uint64 `json:"alloc_objects"` // cumulative
+	AllocBytes   uint64 `json:"alloc_bytes"`   // cumulative
 	GCCycles     uint64 `json:"gc_cycles"`
 	CPUNanos     int64  `json:"cpu_ns"`      // user+system, from getrusage
 	RSSKB        int64  `json:"rss_kb"`      // VmRSS
@@ -63,6 +67,8 @@ var metricNames = []string{
 	"/gc/heap/allocs:objects",
 	"/gc/heap/allocs:bytes",
 	"/gc/cycles/total:gc-cycles",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/released:bytes",
 }
 
 // ReadStats reads this process's Stats.
@@ -82,7 +88,7 @@ func ReadStats() Stats {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return Stats{
 		Goroutines: u(0), HeapLive: u(1), HeapObjects: u(2), GoTotal: u(3),
-		AllocObjects: u(4), AllocBytes: u(5), GCCycles: u(6),
+		AllocObjects: u(4), AllocBytes: u(5), GCCycles: u(6), HeapFree: u(7), HeapReleased: u(8),
 		CPUNanos:      ru.Utime.Nano() + ru.Stime.Nano(),
 		RSSKB:         RSSKB(os.Getpid()),
 		WriteCalls:    procIO("syscw"),
