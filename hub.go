@@ -189,7 +189,7 @@ func (h *Hub) receive(m BrokerMessage) {
 	case OpUserEvent:
 		f := frameOf(m.Event)
 		if m.UserID != 0 {
-			h.deliverUser(m.UserID, f)
+			h.deliverUsers([]int64{m.UserID}, f)
 		}
 		h.deliverUsers(m.UserIDs, f)
 	case OpLeaveRoom:
@@ -485,7 +485,8 @@ func resyncFrame(roomID int64) Frame {
 	return Frame{RoomID: roomID, Data: Event{Type: EventResync, RoomID: roomID}.AppendJSON(nil)}
 }
 
-// deliverUsers is deliverUser for each of userIDs, taking h.mu once.
+// deliverUsers queues f for every connection of each of the users on this
+// node, taking h.mu once.
 func (h *Hub) deliverUsers(userIDs []int64, f Frame) {
 	var subs []*Subscriber
 	h.mu.Lock()
@@ -493,19 +494,6 @@ func (h *Hub) deliverUsers(userIDs []int64, f Frame) {
 		for s := range h.users[id] {
 			subs = append(subs, s)
 		}
-	}
-	h.mu.Unlock()
-	for _, s := range subs {
-		s.deliver(f)
-	}
-}
-
-// deliverUser queues f for every connection of the user on this node.
-func (h *Hub) deliverUser(userID int64, f Frame) {
-	h.mu.Lock()
-	subs := make([]*Subscriber, 0, len(h.users[userID]))
-	for s := range h.users[userID] {
-		subs = append(subs, s)
 	}
 	h.mu.Unlock()
 	for _, s := range subs {

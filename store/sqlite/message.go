@@ -65,6 +65,10 @@ func selectMessages(ctx context.Context, q sqlx.QueryerContext, where string, ar
 	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+messageColumns+fromMessages+`WHERE `+where, args...); err != nil {
 		return nil, err
 	}
+	return messagesOf(rows)
+}
+
+func messagesOf(rows []messageRow) ([]campfire.Message, error) {
 	msgs := make([]campfire.Message, len(rows))
 	for i, r := range rows {
 		var err error
@@ -361,11 +365,8 @@ func (s *Store) Search(ctx context.Context, userID int64, query string, limit in
 		if err != nil {
 			return err
 		}
-		msgs = make([]campfire.Message, len(rows))
-		for i, r := range rows {
-			if msgs[i], err = r.message(); err != nil {
-				return err
-			}
+		if msgs, err = messagesOf(rows); err != nil {
+			return err
 		}
 		return withBoosts(ctx, tx, msgs)
 	})
