@@ -563,6 +563,9 @@ func (f *accFixture) exec(t *testing.T, r *accRow) {
 	if res.status != r.wantStatus || code != r.wantCode {
 		t.Fatalf("%s: got %d %s, want %d %s; body %.300s", r.name, res.status, accOr(code), r.wantStatus, accOr(r.wantCode), res.body)
 	}
+	if strings.HasPrefix(res.header.Get("Content-Type"), "application/json") && res.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("%s: a JSON answer without X-Content-Type-Options: nosniff", r.name)
+	}
 	if res.status >= 400 {
 		var e struct {
 			Error map[string]any `json:"error"`

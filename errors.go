@@ -211,11 +211,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRawJSON(w, status, append(b, '\n'))
 }
 
-// writeRawJSON writes b, JSON already, ending in a newline.
+// writeRawJSON writes b, JSON already, ending in a newline. Answers echo
+// what people wrote; nosniff keeps a browser from taking one for HTML or
+// script whatever it contains.
 func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(b)
 }
