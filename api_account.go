@@ -532,6 +532,10 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, u User) error {
 		Name     *string `json:"name"`
 		Bio      *string `json:"bio"`
 		Password *string `json:"password"`
+		// CurrentPassword proves that whoever changes the password knows
+		// it: a session alone (a cookie copied off a shared computer, a
+		// token from a log) must not be enough to take the account over.
+		CurrentPassword string `json:"current_password"`
 	}
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
@@ -558,6 +562,9 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, u User) error {
 		if err := checkPassword(*req.Password); err != nil {
 			return err
 		}
+		if err := s.checkCurrentPassword(r.Context(), u, req.CurrentPassword); err != nil {
+			return err
+		}
 		h, err := HashPassword(*req.Password)
 		if err != nil {
 			return err
@@ -569,21 +576,68 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, u User) error {
 		return err
 	}
 	if upd.PasswordHash != nil {
-		// A new password ends every other session: whoever knew the old
-		// one is signed out, sockets too. This browser stays signed in.
-		var keep []byte
+		// A new password ends every session of the user: whoever knew the
+		// old one is signed out, sockets too. This one ends as well, for
+		// a copy of its cookie may be what the owner is locking out; the
+		// browser gets a new token before the old one stops working, so
+		// it never finds itself signed out.
+		var current []byte
 		if token := sessionToken(r); token != "" {
-			keep = hashToken(token)
+			current = hashToken(token)
 		}
-		removed, err := s.store.DeleteUserSessions(r.Context(), u.ID, keep)
+		removed, err := s.store.DeleteUserSessions(r.Context(), u.ID, current)
 		if err != nil {
 			return err
+		}
+		if current != nil {
+			if err := s.startSession(w, r, x); err != nil {
+				return err
+			}
+			if err := s.store.DeleteSession(r.Context(), current); err != nil {
+				return err
+			}
+			removed = append(removed, current)
 		}
 		for _, h := range removed {
 			s.hub.EndSession(sessionKey(h))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": userFor(x, x)})
+	return nil
+}
+
+// checkCurrentPassword verifies the password u signs in with. Tries are
+// throttled per user like sign-ins, before argon2 runs, so that a stolen
+// session can neither guess quickly nor burn the server's CPU. A user
+// without a password (a bot) cannot prove one, so cannot set one here.
+func (s *Server) checkCurrentPassword(ctx context.Context, u User, current string) error {
+	if current == "" {
+		return invalid("current_password", "is needed to change the password")
+	}
+	if ok, wait := s.loginLimits.allow("pwchange:" + strconv.FormatInt(u.ID, 10)); !ok {
+		return &RateLimitError{RetryAfter: wait}
+	}
+	wrong := invalid("current_password", "is wrong")
+	if len(current) > MaxPasswordLength || u.Email == "" {
+		return wrong
+	}
+	x, hash, err := s.store.UserByEmail(ctx, u.Email)
+	if errors.Is(err, ErrNotFound) {
+		return wrong
+	}
+	if err != nil {
+		return err
+	}
+	if x.ID != u.ID || hash == "" {
+		return wrong
+	}
+	ok, err := CheckPassword(hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return wrong
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -268,7 +269,7 @@ func TestUsers(t *testing.T) {
 	t.Run("ProfileEdits", func(t *testing.T) {
 		phone := newClient(t, w.ts.URL)
 		phone.must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": testPassword})
-		u := w.carol.must(200, "PATCH", "/api/v1/users/me", map[string]any{"name": "Carol D", "bio": "pilot", "password": "a new password"})["user"].(map[string]any)
+		u := w.carol.must(200, "PATCH", "/api/v1/users/me", map[string]any{"name": "Carol D", "bio": "pilot", "password": "a new password", "current_password": testPassword})["user"].(map[string]any)
 		if u["name"] != "Carol D" || u["bio"] != "pilot" {
 			t.Fatalf("profile = %v", u)
 		}
@@ -309,6 +310,73 @@ func TestUsers(t *testing.T) {
 	})
 }
 
+// TestPasswordChangeNeedsTheCurrentPassword: whoever holds a copy of a
+// session cookie (a stolen session) cannot change the password, and so
+// cannot take the account over; the owner, who knows the current password,
+// can, and every other session ends, the thief's with it. Wrong tries are
+// throttled per user like sign-ins.
+func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
+	// The clock stands still unless moved: on a busy machine the tries
+	// (argon2 each) can take longer than the 18 s that refill one.
+	start := time.Now()
+	var elapsed atomic.Int64
+	w := newWorld(t, campfire.Config{Now: func() time.Time { return start.Add(time.Duration(elapsed.Load())) }})
+	base := mustURL(t, w.ts.URL)
+	thief := newClient(t, w.ts.URL)
+	thief.http.Jar.SetCookies(base, w.carol.http.Jar.Cookies(base))
+	if got := thief.must(200, "GET", "/api/v1/session", nil)["user"]; id(got) != w.carolID {
+		t.Fatalf("the copied cookie signs in as %v", got)
+	}
+	change := func(c *client, current any) *response {
+		body := map[string]any{"password": "the thief's password"}
+		if current != nil {
+			body["current_password"] = current
+		}
+		return c.do("PATCH", "/api/v1/users/me", body)
+	}
+	wantField := func(r *response, message string) {
+		t.Helper()
+		e := r.wantError(t, 422, "invalid")
+		if e["field"] != "current_password" || message != "" && e["message"] != message {
+			t.Fatalf("refusal names %v: %v; want current_password: %q", e["field"], e["message"], message)
+		}
+	}
+	wantField(change(thief, nil), "")
+	wantField(change(thief, ""), "")
+	wantField(change(thief, "a guess"), "current_password is wrong")
+	// Nothing changed: the old password signs in, the thief's does not,
+	// and the owner's browser is still signed in.
+	newClient(t, w.ts.URL).must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": testPassword})
+	newClient(t, w.ts.URL).do("POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": "the thief's password"}).
+		wantError(t, 401, "invalid_credentials")
+	w.carol.must(200, "GET", "/api/v1/session", nil)
+
+	// Ten guesses in all (the missing ones were none), then 429 with
+	// Retry-After for this user, right password or not, until a try refills.
+	for i := 1; i < 10; i++ {
+		wantField(change(thief, fmt.Sprintf("guess %d", i)), "current_password is wrong")
+	}
+	r := change(thief, "guess 10")
+	r.wantError(t, 429, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	w.carol.do("PATCH", "/api/v1/users/me", map[string]any{"password": "carol's new password", "current_password": testPassword}).
+		wantError(t, 429, "rate_limited")
+	// Others are not held up.
+	w.bob.must(200, "PATCH", "/api/v1/users/me", map[string]any{"password": "bob's new password", "current_password": testPassword})
+
+	elapsed.Add(int64(18 * time.Second))
+	w.carol.must(200, "PATCH", "/api/v1/users/me", map[string]any{"password": "carol's new password", "current_password": testPassword})
+	thief.do("GET", "/api/v1/session", nil).wantError(t, 401, "unauthenticated")
+	w.carol.must(200, "GET", "/api/v1/session", nil)
+	newClient(t, w.ts.URL).must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": "carol's new password"})
+	newClient(t, w.ts.URL).do("POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": testPassword}).
+		wantError(t, 401, "invalid_credentials")
+	// A profile edit without a new password needs no current one.
+	w.carol.must(200, "PATCH", "/api/v1/users/me", map[string]any{"bio": "pilot"})
+}
+
 func TestHostIdentity(t *testing.T) {
 	auth := func(r *http.Request) (campfire.Identity, error) {
 		switch r.Header.Get("X-User") {
@@ -340,6 +408,13 @@ func TestHostIdentity(t *testing.T) {
 	r = c.do("GET", "/api/v1/rooms", nil, as("7"))
 	if rooms := r.json(t)["rooms"].([]any); len(rooms) != 1 {
 		t.Fatalf("a provisioned user sees %v; want the open room", rooms)
+	}
+	// A host identity has no password here to change or to set: the host's
+	// sign-in is the only one.
+	e := c.do("PATCH", "/api/v1/users/me", map[string]any{"password": "a password of mine", "current_password": ""}, as("7")).
+		wantError(t, 422, "invalid")
+	if e["field"] != "password" {
+		t.Fatalf("refusal names %v, want password", e["field"])
 	}
 	if got := c.must(200, "GET", "/api/v1/features", nil)["features"].(map[string]any); got["builtin_auth"] != false {
 		t.Fatalf("features = %v", got)
