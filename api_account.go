@@ -671,6 +671,12 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, u User) error
 			return invalid("status", "must be active or deactivated")
 		}
 		upd.Status = req.Status
+		if x.Role == RoleBot && *req.Status != x.Status {
+			// A bot's key goes with a change of status, as with DELETE
+			// /account/bots/{id}: a reactivated bot needs a new key.
+			noKey := []byte{}
+			upd.BotKeyHash = &noKey
+		}
 	}
 	if x.ID == u.ID && (upd.Role != nil && *upd.Role != RoleAdmin || upd.Status != nil && *upd.Status != StatusActive) {
 		return forbidden("admins cannot demote or deactivate themselves")

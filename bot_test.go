@@ -492,6 +492,49 @@ func TestBotMessagesAPI(t *testing.T) {
 	})
 }
 
+// TestBotReactivationNeedsANewKey: deactivating a bot forgets its key, by
+// either way of deactivating it; reactivating it does not bring the old key
+// back, and a new key works.
+func TestBotReactivationNeedsANewKey(t *testing.T) {
+	for _, how := range []string{"PATCH", "DELETE"} {
+		t.Run(how, func(t *testing.T) {
+			w := newWorld(t)
+			botID, oldKey := w.createBot(t, "Robo", "")
+			if res := w.botPost(t, w.allTalk, oldKey, "text/plain", "before"); res.status != 201 {
+				t.Fatalf("post with the key: %d %s", res.status, res.body)
+			}
+			user := fmt.Sprintf("/api/v1/users/%d", botID)
+			if how == "DELETE" {
+				w.admin.must(204, "DELETE", fmt.Sprintf("/api/v1/account/bots/%d", botID), nil)
+			} else {
+				w.admin.must(200, "PATCH", user, map[string]any{"status": "deactivated"})
+			}
+			w.botPost(t, w.allTalk, oldKey, "text/plain", "while deactivated").wantError(t, 401, "unauthenticated")
+
+			u := w.admin.must(200, "PATCH", user, map[string]any{"status": "active"})["user"].(map[string]any)
+			if u["status"] != "active" {
+				t.Fatalf("reactivated bot: %v", u)
+			}
+			w.botPost(t, w.allTalk, oldKey, "text/plain", "back from the dead").wantError(t, 401, "unauthenticated")
+
+			newKey := w.admin.must(200, "POST", fmt.Sprintf("/api/v1/account/bots/%d/key", botID), nil)["bot_key"].(string)
+			if res := w.botPost(t, w.allTalk, newKey, "text/plain", "with a new key"); res.status != 201 {
+				t.Fatalf("post with the new key: %d %s", res.status, res.body)
+			}
+			w.botPost(t, w.allTalk, oldKey, "text/plain", "old key again").wantError(t, 401, "unauthenticated")
+		})
+	}
+
+	t.Run("AnActiveBotSetActiveKeepsItsKey", func(t *testing.T) {
+		w := newWorld(t)
+		botID, key := w.createBot(t, "Robo", "")
+		w.admin.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", botID), map[string]any{"status": "active"})
+		if res := w.botPost(t, w.allTalk, key, "text/plain", "still me"); res.status != 201 {
+			t.Fatalf("post after a no-op status change: %d %s", res.status, res.body)
+		}
+	})
+}
+
 // hookCall is one webhook request a receiver took.
 type hookCall struct {
 	header http.Header
