@@ -21,8 +21,12 @@ type botJSON struct {
 
 func botFor(u User) botJSON { return botJSON{userJSON: publicUser(u), WebhookURL: u.WebhookURL} }
 
-// normalizeWebhookURL accepts "" (no webhooks) or an absolute http or https URL.
-func normalizeWebhookURL(raw string) (string, error) {
+// normalizeWebhookURL accepts "" (no webhooks) or an absolute http or
+// https URL without a user name or password, whose host is not an
+// internal address written out (see safehttp.Options.CheckHost), unless
+// Config.AllowInternalNetworks names it. A name that resolves inside
+// passes here and is refused when dialled.
+func (s *Server) normalizeWebhookURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", nil
@@ -33,6 +37,12 @@ func normalizeWebhookURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(raw, isControl) {
 		return "", invalid("webhook_url", "must be an absolute http or https URL")
+	}
+	if u.User != nil {
+		return "", invalid("webhook_url", "must not contain a user name or password")
+	}
+	if err := s.webhooks.guard.CheckHost(u.Hostname()); err != nil {
+		return "", invalid("webhook_url", "must name a public host, not a loopback, private or other internal address")
 	}
 	return raw, nil
 }
@@ -102,7 +112,7 @@ func (s *Server) postBot(w http.ResponseWriter, r *http.Request, u User) error {
 		return err
 	}
 	if req.WebhookURL != nil {
-		if hook, err = normalizeWebhookURL(*req.WebhookURL); err != nil {
+		if hook, err = s.normalizeWebhookURL(*req.WebhookURL); err != nil {
 			return err
 		}
 	}
@@ -141,7 +151,7 @@ func (s *Server) patchBot(w http.ResponseWriter, r *http.Request, u User) error 
 		upd.Name = &n
 	}
 	if req.WebhookURL != nil {
-		h, err := normalizeWebhookURL(*req.WebhookURL)
+		h, err := s.normalizeWebhookURL(*req.WebhookURL)
 		if err != nil {
 			return err
 		}

@@ -12,11 +12,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/opencampfire/campfire/internal/safehttp"
 )
 
 // Bot keys are Campfire's form, "<user_id>-<secret>", so that existing bot
@@ -101,9 +104,12 @@ const (
 // webhooks runs deliveries in goroutines that Shutdown cancels and waits for.
 type webhooks struct {
 	client *http.Client
-	// own is the transport of a client campfire built itself; its idle
-	// connections are closed at shutdown. Nil for Config.WebhookClient.
-	own    *http.Transport
+	// own is set for the client campfire built itself, whose idle
+	// connections are closed at shutdown; not for Config.WebhookClient.
+	own bool
+	// guard says which hosts a webhook URL may name, and the default
+	// client which addresses it may dial.
+	guard  safehttp.Options
 	sem    chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -113,14 +119,14 @@ type webhooks struct {
 	wg     sync.WaitGroup
 }
 
-func newWebhooks(client *http.Client) *webhooks {
-	wh := &webhooks{client: client, sem: make(chan struct{}, maxWebhookDeliveries)}
+// newWebhooks delivers with client, or when it is nil with a client that
+// reaches only public addresses and the networks allow names, follows no
+// redirect (a redirect is how a public host would send the delivery on to
+// an internal one) and takes no proxy from the environment.
+func newWebhooks(client *http.Client, allow []netip.Prefix) *webhooks {
+	wh := &webhooks{client: client, guard: safehttp.Options{Allow: allow, Timeout: webhookTimeout}, sem: make(chan struct{}, maxWebhookDeliveries)}
 	if client == nil {
-		wh.own = &http.Transport{Proxy: http.ProxyFromEnvironment}
-		if t, ok := http.DefaultTransport.(*http.Transport); ok {
-			wh.own = t.Clone() // the standard dial and idle timeouts
-		}
-		wh.client = &http.Client{Timeout: webhookTimeout, Transport: wh.own}
+		wh.client, wh.own = safehttp.NewClient(wh.guard), true
 	}
 	wh.ctx, wh.cancel = context.WithCancel(context.Background())
 	return wh
@@ -160,8 +166,8 @@ func (wh *webhooks) shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		if wh.own != nil {
-			wh.own.CloseIdleConnections()
+		if wh.own {
+			wh.client.CloseIdleConnections()
 		}
 		return nil
 	case <-ctx.Done():

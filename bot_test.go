@@ -611,7 +611,7 @@ func jsonEqual(t *testing.T, what string, got map[string]any, want string) {
 func TestBotWebhooks(t *testing.T) {
 	t.Run("OnMentionWithTheExactShape", func(t *testing.T) {
 		hook := newHookReceiver(t, textAnswer("Pong, Bob"))
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		botID, _ := w.createBot(t, "Robo", hook.url)
 
 		w.bob.post(w.allTalk, "nobody mentioned here, not even Robo")
@@ -641,7 +641,7 @@ func TestBotWebhooks(t *testing.T) {
 
 	t.Run("ForMessagesPostedFromGo", func(t *testing.T) {
 		hook := newHookReceiver(t, nil)
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		w.createBot(t, "Robo", hook.url)
 		bob, err := w.chat.Store().User(t.Context(), w.bobID)
 		if err != nil {
@@ -660,7 +660,7 @@ func TestBotWebhooks(t *testing.T) {
 
 	t.Run("InDirectRoomsAndNeverToTheAuthor", func(t *testing.T) {
 		hook := newHookReceiver(t, textAnswer("Hi yourself"))
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		botID, key := w.createBot(t, "Robo", hook.url)
 		dm := id(w.bob.must(201, "POST", "/api/v1/rooms", map[string]any{"kind": "direct", "user_ids": []int64{botID}})["room"])
 
@@ -689,7 +689,7 @@ func TestBotWebhooks(t *testing.T) {
 
 	t.Run("NotToDeactivatedBotsOrBotsWithoutURL", func(t *testing.T) {
 		hook := newHookReceiver(t, textAnswer("should not happen"))
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		botID, _ := w.createBot(t, "Robo", hook.url)
 		silentID, _ := w.createBot(t, "Silent", "")
 		dm := id(w.bob.must(201, "POST", "/api/v1/rooms", map[string]any{"kind": "direct", "user_ids": []int64{botID}})["room"])
@@ -727,7 +727,7 @@ func TestBotWebhooks(t *testing.T) {
 		hook := newHookReceiver(t, func(w http.ResponseWriter, r *http.Request) {
 			answers[int(n.Add(1)-1)%len(answers)](w, r)
 		})
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		botID, _ := w.createBot(t, "Robo", hook.url)
 		for i := range answers {
 			w.bob.post(w.allTalk, fmt.Sprintf("@Robo try %d", i))
@@ -750,7 +750,7 @@ func TestBotWebhooks(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<b>bold?</b> **bold**")
 		})
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		botID, _ := w.createBot(t, "Robo", hook.url)
 		w.bob.post(w.allTalk, "@Robo html please")
 		reply := w.bob.waitMessage(w.allTalk, "the bot's reply", func(m map[string]any) bool { return creatorID(m) == botID })
@@ -767,7 +767,10 @@ func TestBotWebhooks(t *testing.T) {
 			case <-time.After(5 * time.Second):
 			}
 		})
-		w := newWorld(t, campfire.Config{WebhookClient: &http.Client{Timeout: 200 * time.Millisecond}})
+		// A host's own client; the URL check still wants the network named.
+		cfg := loopbackHooks()
+		cfg.WebhookClient = &http.Client{Timeout: 200 * time.Millisecond}
+		w := newWorld(t, cfg)
 		botID, _ := w.createBot(t, "Robo", hook.url)
 		w.bob.post(w.allTalk, "@Robo think hard")
 		hook.next(t)
@@ -795,7 +798,7 @@ func TestBotWebhooks(t *testing.T) {
 		var once sync.Once
 		free := func() { once.Do(func() { close(release) }) }
 		t.Cleanup(free) // a failing test must not leave the receiver blocked
-		w := newWorld(t)
+		w := newWorld(t, loopbackHooks())
 		w.createBot(t, "Robo", hook.url)
 		for i := range 20 {
 			w.bob.post(w.allTalk, fmt.Sprintf("@Robo job %d", i))
@@ -826,7 +829,7 @@ func TestBotWebhookShutdown(t *testing.T) {
 			t.Error("a webhook outlived Shutdown")
 		}
 	})
-	w := newWorld(t) // the default client: a 7 s timeout
+	w := newWorld(t, loopbackHooks()) // the default client: a 7 s timeout
 	w.createBot(t, "Robo", hook.url)
 	w.createBot(t, "Robbie", hook.url)
 	cancelled.Add(2)

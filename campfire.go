@@ -32,6 +32,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -103,14 +104,27 @@ type Config struct {
 	ClientIP func(*http.Request) string
 
 	// WebhookClient sends bots their webhooks. Nil: a client with
-	// Campfire's 7-second timeout. A delivery that fails with a timeout
-	// error (a net.Error whose Timeout is true, as the client's Timeout
-	// gives) posts "Failed to respond within 7 seconds" as the bot, as
-	// Campfire does. Like Campfire, the default client will reach any
-	// address an admin names, the host's private network included: hosts
-	// that let untrusted people be admins should supply a client whose
-	// dialer refuses private and loopback addresses.
+	// Campfire's 7-second timeout that is safe to point at any URL an
+	// admin names: it dials only public addresses (checked after DNS, so
+	// a name that resolves inside is refused too) and the networks in
+	// AllowInternalNetworks, follows no redirect and uses no proxy from
+	// the environment. A delivery that fails with a timeout error (a
+	// net.Error whose Timeout is true, as the client's Timeout gives)
+	// posts "Failed to respond within 7 seconds" as the bot, as Campfire
+	// does. A host that supplies its own client takes over that
+	// protection: whatever the client reaches, every admin can reach
+	// through a webhook, and its answers are posted into rooms.
 	WebhookClient *http.Client
+
+	// AllowInternalNetworks names networks that campfire's own outbound
+	// requests (bot webhooks) may reach although they are not public:
+	// loopback, private, shared, link-local and the other ranges SECURITY.md
+	// lists. Nil: none, so webhooks reach only public addresses. Every admin
+	// can point a webhook into a network named here: name only networks
+	// whose services expect to hear from campfire (a bot host on the private
+	// network). It also governs which literal addresses a webhook URL may
+	// name, whichever client sends it.
+	AllowInternalNetworks []netip.Prefix
 
 	// Logger receives the server's structured logs. Nil: slog.Default().
 	Logger *slog.Logger
@@ -179,7 +193,7 @@ func New(cfg Config) (*Server, error) {
 		secureCookies: cfg.SecureCookies,
 		maxBody:       cfg.MaxBodyBytes,
 		crossOrigin:   http.NewCrossOriginProtection(),
-		webhooks:      newWebhooks(cfg.WebhookClient),
+		webhooks:      newWebhooks(cfg.WebhookClient, cfg.AllowInternalNetworks),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
