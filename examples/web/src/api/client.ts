@@ -73,7 +73,8 @@ export interface Api {
 
   users(query?: { q?: string; roomId?: number; limit?: number }): Promise<User[]>;
   user(id: number | "me"): Promise<User>;
-  updateMe(req: { name?: string; bio?: string; password?: string }): Promise<User>;
+  /** A new password needs current_password, the one it replaces (422 with field "current_password" when missing or wrong). */
+  updateMe(req: { name?: string; bio?: string; password?: string; current_password?: string }): Promise<User>;
   updateUser(id: number, req: { role?: "admin" | "member"; status?: "active" | "deactivated" }): Promise<User>;
 
   /** Bots: admins only; 501 feature_disabled when the host turned bots off. */

@@ -1,11 +1,39 @@
 import { useCallback, useEffect, useId, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 import type { User } from "../api/types";
 import { SOUND_NAMES } from "../sounds/names";
+import { remapPicks, toWire, validPicks, type Pick } from "../state/mentions";
 import { Icon } from "./Icon";
 import { Suggestions, type Suggestion } from "./Suggestions";
 
 export const MAX_MESSAGE_CHARS = 10000;
 const DRAFT_KEY = (roomId: number) => `campfire:draft:${roomId}`;
+const PICKS_KEY = (roomId: number) => `campfire:draft-mentions:${roomId}`;
+
+function loadPicks(roomId: number, text: string): Pick[] {
+  try {
+    const picks = JSON.parse(sessionStorage.getItem(PICKS_KEY(roomId)) ?? "[]");
+    return Array.isArray(picks) ? validPicks(text, picks) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * mentionOptions lists people for the @ autocomplete. People who share a
+ * name (names are not unique, and anyone may rename themself to a bot's
+ * name) are told apart: a bot says so, and namesakes show their email when
+ * the viewer may see it (admins), else their user number.
+ */
+export function mentionOptions(users: User[]): Suggestion[] {
+  const count = new Map<string, number>();
+  for (const u of users) count.set(u.name.toLowerCase(), (count.get(u.name.toLowerCase()) ?? 0) + 1);
+  return users.map((u) => {
+    const details: string[] = [];
+    if (u.role === "bot") details.push("bot");
+    if ((count.get(u.name.toLowerCase()) ?? 0) > 1) details.push(u.email || `#${u.id}`);
+    return { id: String(u.id), label: u.name, value: u.name, user: u, detail: details.join(" · ") || undefined };
+  });
+}
 
 type Trigger = { kind: "mention" | "sound"; start: number; end: number; query: string };
 
@@ -22,7 +50,8 @@ export function findTrigger(text: string, caret: number): Trigger | null {
 export interface ComposerProps {
   roomId: number;
   roomName: string;
-  onSend(text: string): void;
+  /** body is what to post (mentions picked from the list in the id form); shown is the text as the person wrote it. */
+  onSend(body: string, shown: string): void;
   /** ↑ in an empty composer: edit your last message. Returns whether there was one. */
   onEditLast(): boolean;
   onTyping(text: string): void;
@@ -36,9 +65,15 @@ export interface ComposerProps {
  * line, ↑ in an empty box edits your last message; @ suggests people in the
  * room and /play suggests sounds. What is typed survives reconnects and
  * room changes (a draft per room).
+ *
+ * A person picked from the @ list shows as "@Name" in the box, which is
+ * what the writer can read and check, and is sent as "<@ID>", which names
+ * exactly that person whatever anyone is called by the time it arrives.
+ * Editing inside the name turns it back into typed text.
  */
 export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlur, searchUsers, attachments }: ComposerProps) {
   const [text, setText] = useState(() => sessionStorage.getItem(DRAFT_KEY(roomId)) ?? "");
+  const [picks, setPicks] = useState<Pick[]>(() => loadPicks(roomId, sessionStorage.getItem(DRAFT_KEY(roomId)) ?? ""));
   const [trigger, setTrigger] = useState<Trigger | null>(null);
   const [options, setOptions] = useState<Suggestion[]>([]);
   const [active, setActive] = useState(0);
@@ -51,7 +86,9 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
   useEffect(() => {
     if (text) sessionStorage.setItem(DRAFT_KEY(roomId), text);
     else sessionStorage.removeItem(DRAFT_KEY(roomId));
-  }, [text, roomId]);
+    if (picks.length > 0) sessionStorage.setItem(PICKS_KEY(roomId), JSON.stringify(picks));
+    else sessionStorage.removeItem(PICKS_KEY(roomId));
+  }, [text, picks, roomId]);
 
   // Suggestions follow the trigger under the caret.
   const query = trigger ? trigger.kind + ":" + trigger.query : "";
@@ -74,7 +111,7 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
     const t = setTimeout(() => {
       searchUsers(trigger.query).then(
         (users) => {
-          if (n === request.current) setOptions(users.map((u) => ({ id: String(u.id), label: u.name, value: u.name, user: u })));
+          if (n === request.current) setOptions(mentionOptions(users));
         },
         () => {
           if (n === request.current) setOptions([]);
@@ -98,10 +135,13 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
     if (trigger.kind === "sound") {
       next = "/play " + s.value;
       caret = next.length;
+      setPicks(remapPicks(text, next, picks));
     } else {
       const insert = "@" + s.value + " ";
       next = text.slice(0, trigger.start) + insert + text.slice(trigger.end);
       caret = trigger.start + insert.length;
+      const picked: Pick = { start: trigger.start, end: trigger.start + 1 + s.value.length, id: Number(s.id), name: s.value };
+      setPicks([...remapPicks(text, next, picks), picked]);
     }
     setText(next);
     setTrigger(null);
@@ -123,8 +163,9 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
       setNote(`That's longer than ${MAX_MESSAGE_CHARS.toLocaleString()} characters. Split it up.`);
       return;
     }
-    onSend(body);
+    onSend(toWire(body, picks), body);
     setText("");
+    setPicks([]);
     setTrigger(null);
     setNote(null);
   };
@@ -215,6 +256,7 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
           rows={1}
           value={text}
           onChange={(e) => {
+            setPicks(remapPicks(text, e.target.value, picks));
             setText(e.target.value);
             updateTrigger(e.target.value, e.target.selectionStart ?? e.target.value.length);
             onTyping(e.target.value);

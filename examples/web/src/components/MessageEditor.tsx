@@ -1,8 +1,14 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { fromWire, mentionNames, remapPicks, toWire } from "../state/mentions";
 
-/** MessageEditor edits a message in place: Enter saves, Shift+Enter is a new line, Escape cancels. */
-export function MessageEditor({ initial, onSave, onCancel }: { initial: string; onSave(body: string): Promise<void>; onCancel(): void }) {
-  const [text, setText] = useState(initial);
+/**
+ * MessageEditor edits a message in place: Enter saves, Shift+Enter is a new line, Escape cancels.
+ * Mentions by id ("<@42>") show as the names the message shows (html), and are saved as ids again.
+ */
+export function MessageEditor({ initial, html = "", onSave, onCancel }: { initial: string; html?: string; onSave(body: string): Promise<void>; onCancel(): void }) {
+  const [start] = useState(() => fromWire(initial, mentionNames(html)));
+  const [text, setText] = useState(start.text);
+  const [picks, setPicks] = useState(start.picks);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -19,13 +25,14 @@ export function MessageEditor({ initial, onSave, onCancel }: { initial: string; 
       setError("A message can't be empty. Delete it instead.");
       return;
     }
-    if (text === initial) {
+    const body = toWire(text, picks);
+    if (body === initial) {
       onCancel();
       return;
     }
     setBusy(true);
     try {
-      await onSave(text);
+      await onSave(body);
     } catch (e) {
       setError((e as Error).message);
       setBusy(false);
@@ -49,7 +56,10 @@ export function MessageEditor({ initial, onSave, onCancel }: { initial: string; 
         aria-label="Edit message"
         value={text}
         rows={Math.min(10, Math.max(2, text.split("\n").length))}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setPicks(remapPicks(text, e.target.value, picks));
+          setText(e.target.value);
+        }}
         onKeyDown={onKeyDown}
         disabled={busy}
       />

@@ -90,6 +90,7 @@ export const MessageItem = memo(function MessageItem({ message: m, continued, hi
         {editing ? (
           <MessageEditor
             initial={m.body.markdown}
+            html={m.body.html}
             onSave={async (body) => {
               await handlers.edit(m.id, body);
               onStopEditing();
@@ -97,7 +98,7 @@ export const MessageItem = memo(function MessageItem({ message: m, continued, hi
             onCancel={onStopEditing}
           />
         ) : m.sending ? (
-          <div className="message-body plain">{m.body.markdown}</div>
+          <div className="message-body plain">{m.body.plain_text}</div>
         ) : m.sound ? (
           <SoundButton name={m.sound} />
         ) : (

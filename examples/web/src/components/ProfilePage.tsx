@@ -14,6 +14,7 @@ export function ProfilePage() {
   const { me, setMe, features } = useSession();
   const [name, setName] = useState(me.name);
   const [bio, setBio] = useState(me.bio);
+  const [current, setCurrent] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
@@ -29,13 +30,21 @@ export function ProfilePage() {
       setError(new ApiError(422, { code: "invalid", field: "confirm", message: "The two passwords don't match." }));
       return;
     }
+    if (password && !current) {
+      setError(new ApiError(422, { code: "invalid", field: "current_password", message: "Enter your current password to change it." }));
+      return;
+    }
     setBusy(true);
     try {
-      const req: { name?: string; bio?: string; password?: string } = {};
+      const req: { name?: string; bio?: string; password?: string; current_password?: string } = {};
       if (name !== me.name) req.name = name;
       if (bio !== me.bio) req.bio = bio;
-      if (password) req.password = password;
+      if (password) {
+        req.password = password;
+        req.current_password = current;
+      }
       if (Object.keys(req).length > 0) setMe(await api.updateMe(req));
+      setCurrent("");
       setPassword("");
       setConfirm("");
       setSaved(password ? "Saved. Your password is changed." : "Saved.");
@@ -45,7 +54,14 @@ export function ProfilePage() {
       setBusy(false);
     }
   };
-  const fieldError = (f: string) => (error?.field === f ? error.message : null);
+  const fieldError = (f: string) => {
+    if (error?.field !== f) return null;
+    // The server names the field in its own words ("current_password is wrong").
+    if (f === "current_password" && error.status === 422 && !error.message.startsWith("Enter")) {
+      return error.message.includes("wrong") ? "That's not your current password." : "Enter your current password to change it.";
+    }
+    return error.message;
+  };
 
   return (
     <section className="page">
@@ -72,6 +88,15 @@ export function ProfilePage() {
           {features.builtin_auth && (
             <fieldset className="fieldset">
               <legend>Change password</legend>
+              <Field
+                label="Current password"
+                type="password"
+                autoComplete="current-password"
+                value={current}
+                onChange={(e) => setCurrent(e.target.value)}
+                error={fieldError("current_password")}
+                hint="Needed to set a new one, so that nobody who finds this browser signed in can lock you out."
+              />
               <Field label="New password" type="password" autoComplete="new-password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} error={fieldError("password")} hint="Leave empty to keep your password. At least 8 characters." />
               <Field label="Confirm new password" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} error={fieldError("confirm")} />
             </fieldset>

@@ -55,9 +55,9 @@ export function RoomPage({ roomId, messageId }: { roomId: number; messageId?: nu
   );
 
   const onSend = useCallback(
-    (text: string) => {
+    (body: string, shown: string) => {
       notifier.stopped();
-      send(text);
+      send(body, shown);
       if (messageId) navigate(paths.room(roomId), { replace: true });
     },
     [notifier, send, messageId, roomId],

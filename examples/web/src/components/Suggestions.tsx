@@ -7,6 +7,8 @@ export interface Suggestion {
   label: string;
   value: string;
   user?: User;
+  /** What tells this option apart from others with the same label: "bot", an email, "#42". */
+  detail?: string;
 }
 
 /** Suggestions is the composer's autocomplete list; the textarea keeps focus and points at the active option. */
@@ -47,6 +49,12 @@ export function Suggestions({
         >
           {o.user && <Avatar user={o.user} size={22} />}
           <span>{o.label}</span>
+          {o.detail && (
+            <>
+              {" "}
+              <span className="suggestion-detail">{o.detail}</span>
+            </>
+          )}
         </li>
       ))}
     </ul>

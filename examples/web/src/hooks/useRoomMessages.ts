@@ -22,7 +22,8 @@ export interface RoomMessagesApi {
   loadingOlder: boolean;
   loadOlder(): Promise<void>;
   loadNewer(): Promise<void>;
-  send(body: string): void;
+  /** Posts body; until the server answers, the message shows as shown (the text as written), or body. */
+  send(body: string, shown?: string): void;
   retry(clientMessageId: string): void;
   discard(clientMessageId: string): void;
   edit(id: number, body: string): Promise<void>;
@@ -114,7 +115,7 @@ export function useRoomMessages(roomId: number, anchorId?: number): RoomMessages
   );
 
   const send = useCallback(
-    (body: string) => {
+    (body: string, shown?: string) => {
       const cid = newClientMessageId();
       const now = new Date().toISOString();
       const optimistic: ChatMessage = {
@@ -123,7 +124,7 @@ export function useRoomMessages(roomId: number, anchorId?: number): RoomMessages
         seq: 0,
         client_message_id: cid,
         creator: { id: me.id, name: me.name, role: me.role, avatar_url: me.avatar_url },
-        body: { markdown: body, html: "", plain_text: body },
+        body: { markdown: body, html: "", plain_text: shown ?? body },
         mentions: [],
         sound: null,
         boosts: [],
