@@ -1,9 +1,13 @@
 // Command server runs a complete Campfire on an embedded SQLite database.
 //
-//	go run ./examples/server [-addr localhost:8080] [-db ./campfire.db]
+//	go run ./examples/server [-addr localhost:8080] [-db ./campfire.db] [-sync normal|full]
 //
-// The flags can also be set with CAMPFIRE_ADDR and CAMPFIRE_DB. The first
-// visitor sets up the admin account (POST /api/v1/setup, or the web client).
+// The flags can also be set with CAMPFIRE_ADDR, CAMPFIRE_DB and
+// CAMPFIRE_SYNC. -sync full makes every acknowledged post survive a power
+// loss, at the cost of an fsync per commit; normal, the default, keeps them
+// through a crash of the process only (see sqlite.Options.Synchronous).
+// The first visitor sets up the admin account (POST /api/v1/setup, or the
+// web client).
 //
 //	go run ./examples/server backup [-db ./campfire.db] DEST
 //
@@ -21,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,14 +50,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fs.String("addr", envOr(getenv, "CAMPFIRE_ADDR", "localhost:8080"), "address to listen on (env CAMPFIRE_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "CAMPFIRE_DB", "./campfire.db"), "SQLite database file (env CAMPFIRE_DB)")
+	sync := fs.String("sync", envOr(getenv, "CAMPFIRE_SYNC", "normal"),
+		"what an acknowledged post survives: normal, a crash of the process; full, a power loss too, at an fsync per commit (env CAMPFIRE_SYNC)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if s := strings.ToLower(*sync); s != "normal" && s != "full" {
+		return fmt.Errorf("-sync %q: want normal or full", *sync)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	db, err := sqlite.Open(ctx, *dbPath, &sqlite.Options{Logger: logger})
+	db, err := sqlite.Open(ctx, *dbPath, &sqlite.Options{Logger: logger, Synchronous: *sync})
 	if err != nil {
 		return err
 	}
@@ -77,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "campfire listening on http://%s (database %s)\n", ln.Addr(), *dbPath)
+	fmt.Fprintf(stdout, "campfire listening on http://%s (database %s, synchronous %s)\n", ln.Addr(), *dbPath, db.Synchronous())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -72,3 +72,53 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatalf("after a restart setup is %s; the account was lost", body)
 	}
 }
+
+// TestSyncFlag: -sync (or CAMPFIRE_SYNC) chooses what an acknowledged post
+// survives, normal (a crash of the process) by default or full (a power
+// loss too); the startup line says what the store runs with, as the store
+// read it back. Anything else is refused before the server listens.
+func TestSyncFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"default", nil, "", "synchronous NORMAL"},
+		{"flag", []string{"-sync", "full"}, "", "synchronous FULL"},
+		{"env", nil, "full", "synchronous FULL"},
+		{"flag over env", []string{"-sync", "normal"}, "FULL", "synchronous NORMAL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "chat.db")
+			getenv := func(k string) string {
+				return map[string]string{"CAMPFIRE_DB": db, "CAMPFIRE_SYNC": tc.env}[k]
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, tc.args...), getenv, pw)
+				pw.Close()
+			}()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			go io.Copy(io.Discard, pr)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if !strings.Contains(line, tc.want) {
+				t.Fatalf("startup line %q (%v), want it to say %s", line, err, tc.want)
+			}
+		})
+	}
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-sync", "off"}, func(k string) string {
+		if k == "CAMPFIRE_DB" {
+			return filepath.Join(t.TempDir(), "chat.db")
+		}
+		return ""
+	}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-sync") {
+		t.Fatalf("-sync off: %v, want an error naming -sync", err)
+	}
+}

@@ -55,6 +55,41 @@ func TestEveryConnectionHasTheSettings(t *testing.T) {
 	}
 }
 
+// TestSynchronousSetting: the zero value runs NORMAL, "full" runs FULL, on
+// the writer and on every reader, and the store says which it runs; a
+// setting SQLite does not have is refused rather than ignored.
+func TestSynchronousSetting(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ option, name, level string }{
+		{"", "NORMAL", "1"}, {"normal", "NORMAL", "1"}, {"full", "FULL", "2"}, {"FULL", "FULL", "2"},
+	} {
+		t.Run("option="+tc.option, func(t *testing.T) {
+			s, err := Open(ctx, filepath.Join(t.TempDir(), "campfire.db"), &Options{Synchronous: tc.option, Readers: 3, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := s.Synchronous(); got != tc.name {
+				t.Errorf("Synchronous() = %q, want %q", got, tc.name)
+			}
+			var got string
+			err = s.write(ctx, func(tx *conn) error { return tx.GetContext(ctx, &got, "PRAGMA synchronous") })
+			if err != nil || got != tc.level {
+				t.Errorf("writer: PRAGMA synchronous = %q (%v), want %s", got, err, tc.level)
+			}
+			for i, c := range s.readers.all {
+				if err := c.GetContext(ctx, &got, "PRAGMA synchronous"); err != nil || got != tc.level {
+					t.Errorf("reader %d: PRAGMA synchronous = %q (%v), want %s", i, got, err, tc.level)
+				}
+			}
+		})
+	}
+	if s, err := Open(ctx, filepath.Join(t.TempDir(), "campfire.db"), &Options{Synchronous: "fast", Logger: quiet}); err == nil {
+		s.Close()
+		t.Fatal(`Open took Synchronous "fast"`)
+	}
+}
+
 func TestReadersCannotWrite(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "campfire.db"), &Options{Logger: quiet})

@@ -40,10 +40,24 @@ type Options struct {
 	// Now is the clock that stamps created and updated times. Nil means
 	// time.Now.
 	Now func() time.Time
-	// Synchronous is SQLite's synchronous setting. "NORMAL", the default,
-	// keeps every acknowledged commit through a crash of the process (WAL
-	// makes that safe); "FULL" keeps it through a power loss too, at the
-	// cost of an fsync per commit. "OFF" and "EXTRA" are accepted as well.
+	// Synchronous is SQLite's synchronous setting, case-insensitive: what
+	// an acknowledged commit survives. Empty means "NORMAL".
+	//
+	// "NORMAL": a crash of the process (a panic, SIGKILL, the OOM killer).
+	// A commit is in the WAL file, in the operating system's hands, when it
+	// is acknowledged, but the WAL is synced to the disk only when it is
+	// copied back into the database (every 8,000 pages). A power loss or a
+	// crash of the operating system rolls back the commits made since then
+	// that the kernel had not yet written back on its own: up to about the
+	// last 30 s of them on Linux's defaults. The file itself stays sound.
+	//
+	// "FULL": a power loss and a crash of the operating system too, on a
+	// disk that keeps what it has fsynced: the WAL is synced before every
+	// commit is acknowledged, one fsync for each group of writes the writer
+	// commits together. BENCHMARKS.md measures what that costs.
+	//
+	// SQLite's "EXTRA" is FULL in WAL mode; "OFF" never syncs, so a power
+	// loss can also corrupt the file.
 	Synchronous string
 	// Readers is the number of read-only connections. Zero means 4.
 	Readers int
@@ -59,6 +73,7 @@ type Store struct {
 	wc      *conn    // the writer connection, which only runWriter uses
 	readers *pool    // the read-only connections
 	now     func() time.Time
+	sync    string // the synchronous setting of every connection
 
 	writes  chan *writeReq // to runWriter
 	quit    chan struct{}  // closed by Close: runWriter stops
@@ -98,6 +113,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	}
 	s := &Store{
 		now:     opts.Now,
+		sync:    synchronous,
 		writes:  make(chan *writeReq, maxGroup),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -178,6 +194,11 @@ func dsn(path, synchronous string, readOnly bool) string {
 	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	return "file:" + escaped + "?" + q.Encode()
 }
+
+// Synchronous is the synchronous setting that every connection runs with
+// ("NORMAL", "FULL", ...), as Open read it back: what an acknowledged
+// commit survives (see [Options.Synchronous]).
+func (s *Store) Synchronous() string { return s.sync }
 
 // checkPragmas reads the settings back: a pragma SQLite does not accept, or
 // that a read-only file refuses, fails silently otherwise.
