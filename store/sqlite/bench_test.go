@@ -24,8 +24,11 @@ import (
 
 const benchText = "Message from the benchmark: the quick brown fox **jumps** over the lazy dog, see https://example.com/"
 
-func BenchmarkCreateMessage(b *testing.B) {
-	fx := setUp(b, mustOpen(b))
+func BenchmarkCreateMessage(b *testing.B) { benchPostOneByOne(b, mustOpen(b)) }
+
+// benchPostOneByOne posts one message at a time: a commit each.
+func benchPostOneByOne(b *testing.B, s *sqlite.Store) {
+	fx := setUp(b, s)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -40,8 +43,10 @@ func BenchmarkCreateMessage(b *testing.B) {
 
 // BenchmarkCreateMessageParallel posts from GOMAXPROCS*4 goroutines at
 // once: the one writer connection serializes them.
-func BenchmarkCreateMessageParallel(b *testing.B) {
-	fx := setUp(b, mustOpen(b))
+func BenchmarkCreateMessageParallel(b *testing.B) { benchPostAtOnce(b, mustOpen(b)) }
+
+func benchPostAtOnce(b *testing.B, s *sqlite.Store) {
+	fx := setUp(b, s)
 	ctx := context.Background()
 	var n atomic.Int64
 	b.ReportAllocs()
@@ -57,6 +62,26 @@ func BenchmarkCreateMessageParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSynchronous is what Options.Synchronous "FULL" costs a post
+// against "NORMAL", the two run in turn: one post at a time (an fsync for
+// each with FULL) and GOMAXPROCS*4 at once (an fsync for each group the
+// writer commits). The database is a file in the temporary directory: put
+// TMPDIR on the disk to be measured, as a tmpfs never syncs.
+//
+//	go test -run '^$' -bench Synchronous -count 6 ./store/sqlite
+func BenchmarkSynchronous(b *testing.B) {
+	for _, sync := range []string{"NORMAL", "FULL"} {
+		b.Run(sync+"/one-by-one", func(b *testing.B) {
+			s, _ := openStore(b, &sqlite.Options{Synchronous: sync})
+			benchPostOneByOne(b, s)
+		})
+		b.Run(sync+"/at-once", func(b *testing.B) {
+			s, _ := openStore(b, &sqlite.Options{Synchronous: sync})
+			benchPostAtOnce(b, s)
+		})
+	}
 }
 
 func mustOpen(b *testing.B) *sqlite.Store {

@@ -3,7 +3,7 @@
 // server-centrifuge, built beside it), pinned with taskset to their own
 // core, over loopback. It prints a table and writes every figure as JSON.
 //
-//	ulimit -n 65536; taskset -c 1 bin/load [-quick] [-json results.json] [-scenarios idle,fanout,posting,reads,storm]
+//	ulimit -n 65536; taskset -c 1 bin/load [-quick] [-json results.json] [-scenarios idle,fanout,posting,reads,storm] [-sync normal,full]
 //
 // See BENCHMARKS.md for the method and the figures.
 package main
@@ -38,6 +38,7 @@ type config struct {
 	duration   time.Duration
 	repeat     int
 	stormRate  float64
+	syncs      []string
 }
 
 var cfg config
@@ -62,7 +63,9 @@ func main() {
 	flag.IntVar(&cfg.repeat, "repeat", 1, "fan-out: run each measurement this many times (alternating servers); the table shows medians")
 	flag.Float64Var(&cfg.stormRate, "storm-rate", 0, "reconnect storm: messages/s posted (default 1,000; -quick 200)")
 	flag.DurationVar(&cfg.duration, "duration", 0, "length of each fan-out run (default 5s; -quick 1s)")
+	syncs := flag.String("sync", "normal", "posting: the SQLite synchronous settings to run in turn, e.g. normal,full,normal,full")
 	flag.Parse()
+	cfg.syncs = strings.Split(*syncs, ",")
 	cfg.scenarios = map[string]bool{}
 	for _, s := range strings.Split(*scen, ",") {
 		cfg.scenarios[strings.TrimSpace(s)] = true

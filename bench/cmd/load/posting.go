@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 // PostingResult is durable posting through POST /messages.
 type PostingResult struct {
+	Synchronous   string  `json:"synchronous,omitempty"` // the server's SQLite synchronous setting
 	Posters       int     `json:"posters"`
 	DurationS     float64 `json:"duration_s"`
 	Acked         int64   `json:"acked"`
@@ -47,7 +49,18 @@ type ack struct {
 	cid      string
 }
 
+// runPosting runs the posting scenario once for each -sync setting, each on
+// a new database and server, and adds up the checks.
 func runPosting(ctx context.Context, rep *Report) error {
+	for _, setting := range cfg.syncs {
+		if err := runPostingWith(ctx, rep, strings.TrimSpace(setting)); err != nil {
+			return fmt.Errorf("synchronous %s: %w", setting, err)
+		}
+	}
+	return nil
+}
+
+func runPostingWith(ctx context.Context, rep *Report, synchronous string) error {
 	dur := 10 * time.Second
 	if cfg.quick {
 		dur = 2 * time.Second
@@ -58,7 +71,7 @@ func runPosting(ctx context.Context, rep *Report) error {
 	}
 	defer os.RemoveAll(dir)
 	dbPath := filepath.Join(dir, "campfire.db")
-	s, err := startServer("campfire", serverArgs("campfire", 64, 16, 0, dbPath)...)
+	s, err := startServer("campfire", append(serverArgs("campfire", 64, 16, 0, dbPath), "-sync", synchronous)...)
 	if err != nil {
 		return err
 	}
@@ -89,7 +102,7 @@ func runPosting(ctx context.Context, rep *Report) error {
 			s.saveProfile(ctx, "/debug/pprof/allocs", "posting-campfire-allocs.pb.gz")
 		}
 		r := PostingResult{
-			Posters: posters, DurationS: wall.Seconds(), Acked: n, Failed: failed,
+			Synchronous: synchronous, Posters: posters, DurationS: wall.Seconds(), Acked: n, Failed: failed,
 			PerSec: float64(n) / wall.Seconds(),
 			P50MS:  ms(lat.Quantile(0.5)), P99MS: ms(lat.Quantile(0.99)), P999MS: ms(lat.Quantile(0.999)),
 			ServerCPUUtil: float64(st1.CPUNanos-st0.CPUNanos) / float64(wall),
@@ -99,8 +112,8 @@ func runPosting(ctx context.Context, rep *Report) error {
 			r.AllocsPerPost = float64(st1.AllocObjects-st0.AllocObjects) / float64(n)
 		}
 		rep.Posting = append(rep.Posting, r)
-		logf("posting %d posters: %.0f acked/s p50 %.2fms p99 %.2fms failed %d (server cpu %.0f%%, %.3f ms/post, %.0f allocs/post)",
-			posters, r.PerSec, r.P50MS, r.P99MS, failed, 100*r.ServerCPUUtil, r.CPUMSPerPost, r.AllocsPerPost)
+		logf("posting (synchronous %s) %d posters: %.0f acked/s p50 %.2fms p99 %.2fms failed %d (server cpu %.0f%%, %.3f ms/post, %.0f allocs/post)",
+			synchronous, posters, r.PerSec, r.P50MS, r.P99MS, failed, 100*r.ServerCPUUtil, r.CPUMSPerPost, r.AllocsPerPost)
 	}
 	// The proof: kill the server as a crash would, then look for every
 	// acknowledged message in the file.
@@ -109,6 +122,11 @@ func runPosting(ctx context.Context, rep *Report) error {
 	check, err := verifyAcks(dbPath, acks)
 	if err != nil {
 		return err
+	}
+	if c := rep.PostingCheck; c != nil {
+		check.Acked += c.Acked
+		check.Verified += c.Verified
+		check.Missing += c.Missing
 	}
 	rep.PostingCheck = &check
 	logf("posting: %d acknowledged, %d found after kill -9, %d missing", check.Acked, check.Verified, check.Missing)

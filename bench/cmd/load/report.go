@@ -77,9 +77,9 @@ func printReport(w io.Writer, rep *Report) {
 
 	if len(rep.Posting) > 0 {
 		fmt.Fprintln(w, "\nDurable posting (POST /messages on SQLite, campfire)")
-		line("posters", "acked/s", "p50 ms", "p99 ms", "p99.9 ms", "failed", "server CPU", "CPU ms/post", "allocs/post")
+		line("synchronous", "posters", "acked/s", "p50 ms", "p99 ms", "p99.9 ms", "failed", "server CPU", "CPU ms/post", "allocs/post")
 		for _, r := range rep.Posting {
-			line(fmt.Sprint(r.Posters), fmt.Sprintf("%.0f", r.PerSec), f2(r.P50MS), f2(r.P99MS), f2(r.P999MS), fmt.Sprint(r.Failed),
+			line(r.Synchronous, fmt.Sprint(r.Posters), fmt.Sprintf("%.0f", r.PerSec), f2(r.P50MS), f2(r.P99MS), f2(r.P999MS), fmt.Sprint(r.Failed),
 				fmt.Sprintf("%.0f%%", 100*r.ServerCPUUtil), fmt.Sprintf("%.3f", r.CPUMSPerPost), fmt.Sprintf("%.0f", r.AllocsPerPost))
 		}
 		tw.Flush()

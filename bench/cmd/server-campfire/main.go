@@ -48,6 +48,7 @@ func run() error {
 	rooms := flag.Int("rooms", 100, "rooms to create on a new database")
 	roomSize := flag.Int("room-size", 0, "0: open rooms; M: closed rooms of M members each")
 	withPprof := flag.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/")
+	sync := flag.String("sync", "normal", "SQLite synchronous setting: normal or full (sqlite.Options.Synchronous)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -62,7 +63,7 @@ func run() error {
 		defer os.RemoveAll(dir)
 		*dbPath = filepath.Join(dir, "campfire.db")
 	}
-	db, err := sqlite.Open(ctx, *dbPath, &sqlite.Options{Logger: logger})
+	db, err := sqlite.Open(ctx, *dbPath, &sqlite.Options{Logger: logger, Synchronous: *sync})
 	if err != nil {
 		return err
 	}
