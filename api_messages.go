@@ -284,6 +284,12 @@ func (s *Server) createBoost(w http.ResponseWriter, r *http.Request, u User, roo
 	if strings.ContainsFunc(content, isControl) {
 		return invalid("content", "must not contain control characters")
 	}
+	if blank(content) {
+		return invalid("content", "must not be blank")
+	}
+	if err := checkVisible("content", content); err != nil {
+		return err
+	}
 	boost, ev, err := s.store.CreateBoost(r.Context(), roomID, messageID, u.ID, content)
 	if err != nil {
 		return err

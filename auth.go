@@ -181,8 +181,10 @@ func normalizeBio(bio string) (string, error) {
 		return "", invalid("bio", "must be at most %d characters", MaxBioLength)
 	case strings.ContainsFunc(bio, func(r rune) bool { return r != '\n' && isControl(r) }):
 		return "", invalid("bio", "must not contain control characters")
+	case blank(bio):
+		return "", nil
 	}
-	return bio, nil
+	return bio, checkVisible("bio", bio)
 }
 
 func checkPassword(pw string) error {

@@ -155,7 +155,13 @@ func (r *Renderer) Render(markdown string, members []User) (Rendered, error) {
 	}, nil
 }
 
-// normalizeBody checks a body and turns its line endings into \n.
+// normalizeBody checks a body, turns its line endings into \n and drops its
+// bidi embeddings, overrides and isolates: they can show a run of text, a
+// file name or a line of code in another order than it was written, and a
+// chat message has no use for them that the reader's own bidi algorithm
+// does not cover. The bidi marks (LRM, RLM, ALM), which only place
+// punctuation in mixed-direction text, stay. A body that shows nothing (only
+// spaces, format characters, joiners, fillers) is blank.
 func normalizeBody(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", invalid("body", "must be valid UTF-8")
@@ -167,7 +173,15 @@ func normalizeBody(s string) (string, error) {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 		s = strings.ReplaceAll(s, "\r", "\n")
 	}
-	if strings.TrimSpace(s) == "" {
+	if strings.ContainsFunc(s, isBidiControl) {
+		s = strings.Map(func(r rune) rune {
+			if isBidiControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if blank(s) {
 		return "", invalid("body", "must not be empty")
 	}
 	if utf8.RuneCountInString(s) > MaxBodyLength {

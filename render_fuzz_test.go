@@ -51,9 +51,9 @@ func FuzzRender(f *testing.F) {
 
 		got, err := r.Render(markdown, room)
 
-		normalized := strings.ReplaceAll(strings.ReplaceAll(markdown, "\r\n", "\n"), "\r", "\n")
+		normalized := campfire.BodyAsStored(markdown)
 		valid := utf8.ValidString(markdown) && !strings.ContainsRune(markdown, 0) &&
-			strings.TrimSpace(normalized) != "" && utf8.RuneCountInString(normalized) <= campfire.MaxBodyLength
+			!campfire.Blank(normalized) && utf8.RuneCountInString(normalized) <= campfire.MaxBodyLength
 		if !valid {
 			if !errors.Is(err, campfire.ErrInvalid) {
 				t.Fatalf("Render(%q) = %v, want an error matching ErrInvalid", markdown, err)

@@ -129,7 +129,9 @@ func FuzzMentions(f *testing.F) {
 			} else {
 				checkMentions(t, got, active)
 			}
-			unique := m.Active() && !slices.ContainsFunc(room, func(o campfire.User) bool {
+			// A body loses bidi controls, so a name with one cannot be
+			// typed; its id can.
+			unique := m.Active() && campfire.BodyAsStored(name) == name && !slices.ContainsFunc(room, func(o campfire.User) bool {
 				return o.ID != m.ID && o.Active() &&
 					(strings.EqualFold(strings.TrimSpace(o.Name), name) || strings.EqualFold(firstWordOf(o.Name), name))
 			})

@@ -105,18 +105,20 @@ type Member struct {
 // MaxRoomNameLength bounds room names, in characters.
 const MaxRoomNameLength = 120
 
-// normalizeName trims the value of a name-like field and checks it.
+// normalizeName trims the value of a name-like field and checks it: a name
+// that shows nothing is empty, and one with a character that hides or
+// reorders text is refused (see checkVisible).
 func normalizeName(field, name string, maxLen int) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
-	case name == "":
+	case blank(name):
 		return "", invalid(field, "must not be empty")
 	case utf8.RuneCountInString(name) > maxLen:
 		return "", invalid(field, "must be at most %d characters", maxLen)
 	case strings.ContainsFunc(name, isControl):
 		return "", invalid(field, "must not contain control characters")
 	}
-	return name, nil
+	return name, checkVisible(field, name)
 }
 
 // directRoomUsers returns the sorted, distinct set of a direct room's users.

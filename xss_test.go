@@ -159,8 +159,8 @@ var xssPlacements = []xssPlacement{
 
 // validBody is what Render accepts, mirroring its documented rules.
 func validBody(s string) bool {
-	n := strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && strings.TrimSpace(n) != "" &&
+	n := campfire.BodyAsStored(s)
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && !campfire.Blank(n) &&
 		utf8.RuneCountInString(n) <= campfire.MaxBodyLength
 }
 
@@ -198,8 +198,8 @@ func renderedProblems(body string, got campfire.Rendered, err error) []string {
 	if !utf8.ValidString(pt) || strings.ContainsRune(pt, 0) || pt == "" || pt != strings.TrimSpace(pt) {
 		problems = append(problems, fmt.Sprintf("PlainText %q is not valid trimmed text", pt))
 	}
-	if got.Body.Markdown != strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\r", "\n") {
-		problems = append(problems, "Markdown is not the body as typed")
+	if got.Body.Markdown != campfire.BodyAsStored(body) {
+		problems = append(problems, "Markdown is not the body as typed (less its bidi controls)")
 	}
 	return problems
 }
@@ -491,7 +491,7 @@ var hostileNames = []string{
 func validUserName(name string) bool {
 	n := strings.TrimSpace(name)
 	return n != "" && utf8.ValidString(n) && utf8.RuneCountInString(n) <= campfire.MaxNameLength &&
-		!strings.ContainsFunc(n, unicode.IsControl) && !strings.ContainsAny(n, "<>@")
+		!strings.ContainsFunc(n, unicode.IsControl) && !strings.ContainsAny(n, "<>@") && campfire.VisibleLabel(n)
 }
 
 // TestXSSMentionNames renders mentions of members with hostile names: the
@@ -579,7 +579,7 @@ func TestXSSNamesBiosRoomsBoostsAreText(t *testing.T) {
 	}
 	validName := func(v string, max int) bool {
 		n := strings.TrimSpace(v)
-		return n != "" && utf8.RuneCountInString(n) <= max && !strings.ContainsFunc(n, unicode.IsControl)
+		return n != "" && utf8.RuneCountInString(n) <= max && !strings.ContainsFunc(n, unicode.IsControl) && campfire.VisibleLabel(n)
 	}
 	str := func(m map[string]any, keys ...string) string {
 		var v any = m
@@ -629,7 +629,10 @@ func TestXSSNamesBiosRoomsBoostsAreText(t *testing.T) {
 			res := w.bob.do("PATCH", "/api/v1/users/me", map[string]any{"bio": v})
 			want := strings.TrimSpace(v)
 			hasControl := strings.ContainsFunc(want, func(r rune) bool { return r != '\n' && unicode.IsControl(r) })
-			if utf8.RuneCountInString(want) > campfire.MaxBioLength || hasControl {
+			if campfire.Blank(want) {
+				want = ""
+			}
+			if utf8.RuneCountInString(want) > campfire.MaxBioLength || hasControl || want != "" && !campfire.VisibleLabel(want) {
 				res.wantError(t, 422, "invalid")
 				continue
 			}
@@ -677,7 +680,7 @@ func TestXSSNamesBiosRoomsBoostsAreText(t *testing.T) {
 		for _, v := range short {
 			res := w.bob.do("POST", boosts, map[string]any{"content": v})
 			c := strings.TrimSpace(v)
-			if n := utf8.RuneCountInString(c); n < 1 || n > campfire.MaxBoostLength || strings.ContainsFunc(c, unicode.IsControl) {
+			if n := utf8.RuneCountInString(c); n < 1 || n > campfire.MaxBoostLength || strings.ContainsFunc(c, unicode.IsControl) || !campfire.VisibleLabel(c) {
 				res.wantError(t, 422, "invalid")
 				continue
 			}
