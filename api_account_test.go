@@ -274,7 +274,8 @@ func TestUsers(t *testing.T) {
 			t.Fatalf("profile = %v", u)
 		}
 		newClient(t, w.ts.URL).must(200, "POST", "/api/v1/session", map[string]any{"email": "carol@example.com", "password": "a new password"})
-		// A new password signs out every other session; this one stays.
+		// A new password signs out every other session; this browser stays
+		// signed in, with the new token the answer set.
 		phone.do("GET", "/api/v1/session", nil).wantError(t, 401, "unauthenticated")
 		w.carol.must(200, "GET", "/api/v1/session", nil)
 		w.carol.do("PATCH", "/api/v1/users/me", map[string]any{"bio": strings.Repeat("b", 201)}).wantError(t, 422, "invalid")
