@@ -112,7 +112,10 @@ func (u User) MarshalJSON() ([]byte, error) { return json.Marshal(publicUser(u))
 type Identity struct {
 	// ExternalID is the host's stable id for the person; required.
 	ExternalID string
-	// Name is shown in the chat; required.
+	// Name is shown in the chat; required. It is read when campfire first
+	// sees the person: a name that PATCH /users/me would refuse (empty, too
+	// long, with control characters, <, > or @, or with characters that
+	// hide or reorder text) becomes "user " and ExternalID instead.
 	Name string
 	// Email is optional.
 	Email string
