@@ -159,6 +159,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u User) er
 		return err
 	}
 	setSessionCookie(w, r, token, s.sessionMaxAge, s.secureCookies)
+	if u.Email != "" {
+		s.setDeviceCookie(w, r, u.Email)
+	}
 	return nil
 }
 
@@ -260,19 +263,27 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) error {
 	if err := s.builtinOnly(); err != nil {
 		return err
 	}
+	// Anyone may call this: their sizes are checked before anything of
+	// them is kept, and the throttle keeps hashes of keys, not keys.
 	var req credentialsRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
+	if err := decodeJSONUpTo(w, r, &req, maxLoginBody); err != nil {
 		return err
 	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
-	if ok, wait := s.loginLimits.allow("ip:"+s.clientIP(r), "email:"+email); !ok {
+	if len(email) > MaxEmailLength {
+		return invalid("email", "must be at most %d bytes", MaxEmailLength)
+	}
+	if len(req.Password) > MaxPasswordLength {
+		return invalid("password", "must be at most %d bytes", MaxPasswordLength)
+	}
+	if ok, wait := s.loginThrottle.allow(s.clientIP(r), email, s.knownDevice(r, email)); !ok {
 		return &RateLimitError{RetryAfter: wait}
 	}
 	u, hash, err := s.store.UserByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err != nil || hash == "" || len(req.Password) > MaxPasswordLength {
+	if err != nil || hash == "" {
 		// Spend the same time as a real check, so that timing does not tell
 		// which emails have accounts.
 		CheckPassword(s.dummyHash(), req.Password)
@@ -326,7 +337,7 @@ func (s *Server) postJoin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.builtinOnly(); err != nil {
 		return err
 	}
-	if ok, wait := s.loginLimits.allow("join:" + s.clientIP(r)); !ok {
+	if ok, wait := s.loginLimits.allow("join\x00" + s.clientIP(r)); !ok {
 		return &RateLimitError{RetryAfter: wait}
 	}
 	acct, err := s.store.Account(r.Context())
@@ -341,7 +352,7 @@ func (s *Server) postJoin(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("join code")
 	}
 	var req credentialsRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
+	if err := decodeJSONUpTo(w, r, &req, maxLoginBody); err != nil {
 		return err
 	}
 	nu, err := newAccountUser(req, RoleMember)

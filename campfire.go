@@ -36,8 +36,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Config configures a [Server]. Only Store is required; every other field's
@@ -97,6 +95,27 @@ type Config struct {
 	// meets it). Negative: no limit.
 	PostRate  float64
 	PostBurst int
+
+	// Limits bound how often one user may repeat each other kind of write
+	// (edits, rooms, profile, admin changes, reads and typing), and posts
+	// when Limits.Posts is set. The zero value is the defaults that
+	// [Limits] documents.
+	Limits Limits
+
+	// BodyReadTimeout bounds the time a request body may take to arrive,
+	// on every route but the transports' streams, so that a client sending
+	// a byte at a time cannot hold a connection; past it the request
+	// answers 408 and the connection closes. Zero: 10 seconds. Negative:
+	// no bound (the host's http.Server governs).
+	BodyReadTimeout time.Duration
+
+	// DeviceKey signs the device cookie that a successful sign-in leaves,
+	// which lets that browser past the per-email sign-in ceiling while
+	// many addresses guess the account's password (SECURITY.md). Nodes of
+	// a cluster share one key. Nil: a random key made by New, so a browser
+	// is recognized until the process restarts, by the node that signed it
+	// in.
+	DeviceKey []byte
 
 	// ClientIP returns the address that login throttling counts per. Nil:
 	// the host part of the request's RemoteAddr. Hosts behind a proxy set
@@ -167,13 +186,17 @@ type Server struct {
 	secureCookies bool
 	maxBody       int64
 
-	mux          *http.ServeMux
-	crossOrigin  *http.CrossOriginProtection
-	loginLimits  *limiterSet
-	postLimits   *limiterSet // nil: posting is not limited
-	dummyHash    func() string
-	webhooks     *webhooks
-	shutdownOnce sync.Once
+	mux           *http.ServeMux
+	crossOrigin   *http.CrossOriginProtection
+	loginThrottle *loginThrottle
+	loginLimits   *limiterSet // 10 tries, then one every 18 s: join codes per address
+	postLimits    *limiterSet // nil: posting is not limited
+	writeLimits   writeLimits
+	deviceKey     []byte
+	bodyTimeout   time.Duration // negative: none
+	dummyHash     func() string
+	webhooks      *webhooks
+	shutdownOnce  sync.Once
 }
 
 // New validates cfg and builds a Server.
@@ -215,17 +238,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.loginLimits = newLimiterSet(loginRate, loginBurst, s.now)
-	if cfg.PostRate >= 0 {
-		perSecond, burst := cfg.PostRate, cfg.PostBurst
-		if perSecond == 0 {
-			perSecond = 5
-		}
-		if burst <= 0 {
-			burst = 20
-		}
-		s.postLimits = newLimiterSet(rate.Limit(perSecond), burst, s.now)
-	}
+	s.setLimits(cfg)
 	s.dummyHash = sync.OnceValue(func() string {
 		h, _ := HashPassword("campfire: no such user")
 		return h

@@ -38,7 +38,13 @@ func newServer(tb testing.TB, cfg campfire.Config) (*httptest.Server, *campfire.
 	}
 	if cfg.PostRate == 0 {
 		// Tests post faster than people; TestPostRateLimit tests the limit.
+		// Unless a test sets a rate, the other write limits are off too
+		// (TestWriteLimits tests them).
 		cfg.PostRate = -1
+		if cfg.Limits == (campfire.Limits{}) {
+			off := campfire.Rate{PerSecond: -1}
+			cfg.Limits = campfire.Limits{Posts: off, Edits: off, Rooms: off, Profile: off, Admin: off, Marks: off}
+		}
 	}
 	chat, err := campfire.New(cfg)
 	if err != nil {

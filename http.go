@@ -7,12 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // apiPrefix is where the API lives under the server's mount point.
@@ -34,6 +31,9 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	authed := func(pattern string, h authedFunc) {
 		handle(pattern, s.signedIn(h))
 	}
+	// Every write a person can repeat takes from one of their limits
+	// (see Limits); posts take theirs in the handler, after validation.
+	lim := s.writeLimits
 
 	handle("GET /features", s.getFeatures)
 	handle("GET /setup", s.getSetup)
@@ -44,37 +44,37 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	handle("POST /join/{code}", s.postJoin)
 
 	authed("GET /account", s.getAccount)
-	authed("PATCH /account", s.patchAccount)
-	authed("POST /account/join_code", s.postJoinCode)
+	authed("PATCH /account", limit(lim.admin, s.patchAccount))
+	authed("POST /account/join_code", limit(lim.admin, s.postJoinCode))
 	authed("GET /account/bots", s.getBots)
-	authed("POST /account/bots", s.postBot)
-	authed("PATCH /account/bots/{id}", s.patchBot)
-	authed("POST /account/bots/{id}/key", s.postBotKey)
-	authed("DELETE /account/bots/{id}", s.deleteBot)
+	authed("POST /account/bots", limit(lim.admin, s.postBot))
+	authed("PATCH /account/bots/{id}", limit(lim.admin, s.patchBot))
+	authed("POST /account/bots/{id}/key", limit(lim.admin, s.postBotKey))
+	authed("DELETE /account/bots/{id}", limit(lim.admin, s.deleteBot))
 
 	authed("GET /users", s.getUsers)
 	authed("GET /users/{id}", s.getUser)
 	authed("GET /users/{id}/avatar", s.getAvatar)
-	authed("PATCH /users/me", s.patchMe)
-	authed("PATCH /users/{id}", s.patchUser)
+	authed("PATCH /users/me", limit(lim.profile, s.patchMe))
+	authed("PATCH /users/{id}", limit(lim.admin, s.patchUser))
 
 	authed("GET /rooms", s.getRooms)
-	authed("POST /rooms", s.postRoom)
+	authed("POST /rooms", limit(lim.rooms, s.postRoom))
 	authed("GET /rooms/{id}", s.getRoom)
-	authed("PATCH /rooms/{id}", s.patchRoom)
-	authed("DELETE /rooms/{id}", s.deleteRoom)
-	authed("PUT /rooms/{id}/involvement", s.putInvolvement)
-	authed("POST /rooms/{id}/read", s.postRead)
-	authed("POST /rooms/{id}/typing", s.postTyping)
-	authed("POST /rooms/{id}/presence", s.postPresence)
+	authed("PATCH /rooms/{id}", limit(lim.rooms, s.patchRoom))
+	authed("DELETE /rooms/{id}", limit(lim.rooms, s.deleteRoom))
+	authed("PUT /rooms/{id}/involvement", limit(lim.marks, s.putInvolvement))
+	authed("POST /rooms/{id}/read", limit(lim.marks, s.postRead))
+	authed("POST /rooms/{id}/typing", limit(lim.marks, s.postTyping))
+	authed("POST /rooms/{id}/presence", limit(lim.marks, s.postPresence))
 	authed("GET /rooms/{id}/events", s.getEvents)
 
 	authed("GET /rooms/{id}/messages", s.getMessages)
 	authed("POST /rooms/{id}/messages", s.postMessage)
-	authed("PATCH /rooms/{id}/messages/{mid}", s.patchMessage)
-	authed("DELETE /rooms/{id}/messages/{mid}", s.deleteMessage)
+	authed("PATCH /rooms/{id}/messages/{mid}", limit(lim.edits, s.patchMessage))
+	authed("DELETE /rooms/{id}/messages/{mid}", limit(lim.edits, s.deleteMessage))
 	authed("POST /rooms/{id}/messages/{mid}/boosts", s.postBoost)
-	authed("DELETE /rooms/{id}/messages/{mid}/boosts/{bid}", s.deleteBoost)
+	authed("DELETE /rooms/{id}/messages/{mid}/boosts/{bid}", limit(lim.edits, s.deleteBoost))
 
 	authed("GET /search", s.getSearch)
 
@@ -89,10 +89,10 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	}
 	bot("POST "+botMessagesPath, s.postBotMessage)
 	bot("GET "+botMessagesPath, s.getMessages)
-	bot("PATCH "+botMessagesPath+"/{mid}", s.patchBotMessage)
-	bot("DELETE "+botMessagesPath+"/{mid}", s.deleteMessage)
+	bot("PATCH "+botMessagesPath+"/{mid}", limit(lim.edits, s.patchBotMessage))
+	bot("DELETE "+botMessagesPath+"/{mid}", limit(lim.edits, s.deleteMessage))
 	bot("POST "+botMessagesPath+"/{mid}/boosts", s.postBotBoost)
-	bot("DELETE "+botMessagesPath+"/{mid}/boosts/{bid}", s.deleteBoost)
+	bot("DELETE "+botMessagesPath+"/{mid}/boosts/{bid}", limit(lim.edits, s.deleteBoost))
 
 	for _, t := range transports {
 		for pattern, h := range t.Routes(s) {
@@ -103,14 +103,16 @@ func (s *Server) routes(transports []Transport) *http.ServeMux {
 	return mux
 }
 
-// serve adapts h: cross-origin protection for unsafe methods, then errors
-// written in the protocol's shape.
+// serve adapts h: cross-origin protection for unsafe methods, a bound on
+// the time the body takes to arrive, then errors written in the protocol's
+// shape.
 func (s *Server) serve(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.crossOrigin.Check(r); err != nil {
 			writeError(w, r, s.logger, forbidden("cross-origin request refused"))
 			return
 		}
+		s.boundBodyRead(w, r)
 		if err := h(w, r); err != nil {
 			writeError(w, r, s.logger, err)
 		}
@@ -190,16 +192,24 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 // decodeJSON reads the request body as JSON into v. It requires the JSON
 // content type, caps the size, and refuses trailing data.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONUpTo(w, r, v, s.maxBody)
+}
+
+// decodeJSONUpTo is decodeJSON with a size cap of its own.
+func decodeJSONUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return errUnsupportedMediaType
 	}
-	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return errTooLarge
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return errBodyTimeout
 		}
 		if errors.Is(err, io.EOF) {
 			return errInvalidJSON("empty body")
@@ -210,6 +220,9 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return errTooLarge
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return errBodyTimeout
 		}
 		return errInvalidJSON("unexpected data after the JSON value")
 	}
@@ -272,74 +285,4 @@ func queryID(r *http.Request, name string) (int64, error) {
 		return 0, invalid(name, "must be a non-negative integer")
 	}
 	return id, nil
-}
-
-// Login throttling: Campfire allows 10 attempts per 3 minutes; so do we,
-// per client address and per account, refilling one attempt every 18s.
-const (
-	loginRate  = rate.Limit(1.0 / 18)
-	loginBurst = 10
-)
-
-// limiterSet is a set of token buckets by key that forgets idle keys, so
-// that a flood of distinct keys cannot grow it without bound.
-type limiterSet struct {
-	mu        sync.Mutex
-	limit     rate.Limit
-	burst     int
-	now       func() time.Time
-	buckets   map[string]*rate.Limiter
-	lastSweep time.Time
-}
-
-func newLimiterSet(limit rate.Limit, burst int, now func() time.Time) *limiterSet {
-	return &limiterSet{limit: limit, burst: burst, now: now, buckets: map[string]*rate.Limiter{}}
-}
-
-// allow takes a token for every key, or none if any key is out of tokens, in
-// which case it says how long until that key has one again.
-func (l *limiterSet) allow(keys ...string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	lims := make([]*rate.Limiter, len(keys))
-	for i, k := range keys {
-		lim := l.buckets[k]
-		if lim == nil {
-			lim = rate.NewLimiter(l.limit, l.burst)
-			l.buckets[k] = lim
-		}
-		lims[i] = lim
-	}
-	var wait time.Duration
-	for _, lim := range lims {
-		if lim.TokensAt(now) < 1 {
-			r := lim.ReserveN(now, 1)
-			wait = max(wait, r.DelayFrom(now))
-			r.CancelAt(now)
-		}
-	}
-	if wait > 0 {
-		return false, wait
-	}
-	for _, lim := range lims {
-		lim.AllowN(now, 1)
-	}
-	return true, 0
-}
-
-// sweep drops buckets that have refilled completely: they are
-// indistinguishable from new ones.
-func (l *limiterSet) sweep(now time.Time) {
-	since := now.Sub(l.lastSweep)
-	if since < time.Minute && (len(l.buckets) < 10000 || since < time.Second) {
-		return
-	}
-	l.lastSweep = now
-	for k, lim := range l.buckets {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.buckets, k)
-		}
-	}
 }
