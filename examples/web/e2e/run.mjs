@@ -353,6 +353,26 @@ async function main() {
     await connected(ada);
   });
 
+  await step("a person picked from the @ list is mentioned by id and shown by name", async () => {
+    const box = composer(ada);
+    await box.click();
+    await box.pressSequentially("@Bo", { delay: 20 });
+    await ada.getByRole("option", { name: /Bob Babbage/ }).waitFor({ timeout: LIVE_TIMEOUT });
+    await box.press("Enter");
+    assert((await box.inputValue()) === "@Bob Babbage ", "composer shows " + (await box.inputValue()));
+    await box.pressSequentially("the loom needs you");
+    await box.press("Enter");
+    const msg = messageWith(bob, "the loom needs you");
+    await msg.waitFor({ timeout: LIVE_TIMEOUT });
+    const mention = msg.locator("span.mention");
+    assert((await mention.textContent()) === "@Bob Babbage", "mention shows " + (await mention.textContent()));
+    const roomId = Number(roomPath.split("/").pop());
+    const page = await (await bobContext.request.get(`/api/v1/rooms/${roomId}/messages?limit=5`)).json();
+    const sent = page.messages.find((m) => m.body.plain_text.includes("the loom needs you"));
+    const bobId = Number(await mention.getAttribute("data-user-id"));
+    assert(sent && sent.body.markdown === `<@${bobId}> the loom needs you` && sent.mentions.includes(bobId), "sent " + JSON.stringify(sent?.body));
+  });
+
   await step("after a server restart, messages posted meanwhile appear without a reload", async () => {
     await ada.evaluate(() => (window.__stillThisPage = true));
     await stopServer();
@@ -400,6 +420,26 @@ async function main() {
     await phone.getByRole("navigation", { name: "Rooms" }).getByRole("link", { name: /All Talk/ }).waitFor();
     await sleep(400); // the drawer slides in
     await shot(phone, "11-phone-sidebar");
+  });
+
+  await step("changing the password asks for the current one, and the browser stays signed in", async () => {
+    await bob.getByRole("link", { name: /Your profile/ }).click();
+    await bob.getByRole("heading", { name: "Your profile" }).waitFor();
+    await bob.getByLabel("Current password", { exact: true }).fill("not my password");
+    await bob.getByLabel("New password", { exact: true }).fill("analytical engine");
+    await bob.getByLabel("Confirm new password", { exact: true }).fill("analytical engine");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await bob.getByText("That's not your current password.").waitFor({ timeout: LIVE_TIMEOUT });
+    await bob.getByLabel("Current password", { exact: true }).fill("difference engine");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await bob.getByText("Your password is changed.").waitFor({ timeout: LIVE_TIMEOUT });
+    await bob.goto(roomPath);
+    await composer(bob).waitFor();
+    await connected(bob);
+    await ada.goto(roomPath);
+    await composer(ada).waitFor();
+    await send(bob, "New password, same browser");
+    await messageWith(ada, "New password, same browser").waitFor({ timeout: LIVE_TIMEOUT });
   });
 }
 
