@@ -189,7 +189,7 @@ type Server struct {
 	mux           *http.ServeMux
 	crossOrigin   *http.CrossOriginProtection
 	loginThrottle *loginThrottle
-	loginLimits   *limiterSet // 10 tries, then one every 18 s: join codes per address
+	loginLimits   *limiterSet // 10 tries, then one every 18 s: join codes per address, current passwords per user
 	postLimits    *limiterSet // nil: posting is not limited
 	writeLimits   writeLimits
 	deviceKey     []byte
