@@ -90,6 +90,9 @@ func (s *Server) renderMembers(ctx context.Context, room Room, markdown string) 
 		users[i] = m.User
 	}
 	r, err := s.renderer.Render(markdown, users)
+	if err == nil {
+		err = checkMessageSize(r)
+	}
 	return r, members, err
 }
 

@@ -295,6 +295,25 @@ func (s *Server) knownDevice(r *http.Request, email string) bool {
 	return hmac.Equal(b[deviceNonceLen:], s.deviceMAC(email, b[:deviceNonceLen]))
 }
 
+// MaxMessageBytes caps a message as the events carry it: its markdown,
+// HTML and plain text JSON-encoded, with its mentions (boosts aside). Every
+// event is stored, and sent to every member's connections: a body that
+// escapes and expands to hundreds of kilobytes is refused (422) instead.
+// Ordinary text takes about 3 bytes a character (30 KB for 10,000); a
+// 10,000-character paste of HTML source, dense in < > & and quotes, 64 KB;
+// 10,000 "<" take 210 KB and are refused, and so are links full of "&"
+// (320 KB, the largest found).
+const MaxMessageBytes = 128 << 10
+
+// checkMessageSize refuses a rendered body whose message would encode past
+// MaxMessageBytes.
+func checkMessageSize(r Rendered) error {
+	if n := len(Message{Body: r.Body, Mentions: r.Mentions}.appendJSON(nil)); n > MaxMessageBytes {
+		return invalid("body", "is too large once encoded (%d KiB, at most %d KiB): fewer characters that need escaping, such as < > & and quotes, fit", n>>10, MaxMessageBytes>>10)
+	}
+	return nil
+}
+
 // writeLimits are the per-user limiters of [Limits]; nil is no limit.
 type writeLimits struct {
 	edits, rooms, profile, admin, marks *limiterSet

@@ -147,3 +147,35 @@ func TestWriteLimitsConfigured(t *testing.T) {
 		w.bob.must(200, "PATCH", "/api/v1/users/me", map[string]any{"bio": strings.Repeat("b", i%10+1)})
 	}
 }
+
+// TestMessageSizeIsCapped: a body whose message would encode past
+// MaxMessageBytes (10,000 "<" take 210 KB) is refused with 422, posted or
+// edited in; a 10,000-character paste of HTML source fits.
+func TestMessageSizeIsCapped(t *testing.T) {
+	w := newWorld(t)
+	var paste strings.Builder
+	paste.WriteString("```\n")
+	for paste.Len() < 9960 {
+		paste.WriteString(`<div class="x" onclick='go("a&b")'>` + "\n")
+	}
+	paste.WriteString("```")
+	r := w.bob.do("POST", roomPath(w.allTalk, "/messages"), map[string]any{"body": paste.String()})
+	if r.status != 201 || len(r.body) > campfire.MaxMessageBytes+100 {
+		t.Fatalf("a 10,000-character paste of HTML: %d, %d bytes", r.status, len(r.body))
+	}
+	t.Logf("a %d-character paste of HTML: %d bytes", len(paste.String()), len(r.body))
+	for _, body := range []string{strings.Repeat("<", 10000), strings.Repeat("&", 10000), "www.a.co/" + strings.Repeat("&", 9991)} {
+		e := w.bob.do("POST", roomPath(w.allTalk, "/messages"), map[string]any{"body": body}).wantError(t, 422, "invalid")
+		if e["field"] != "body" {
+			t.Fatalf("error %v, want field body", e)
+		}
+	}
+	m := w.bob.post(w.allTalk, "short")
+	w.bob.do("PATCH", roomPath(w.allTalk, fmt.Sprintf("/messages/%d", id(m))), map[string]any{"body": strings.Repeat("<", 10000)}).
+		wantError(t, 422, "invalid")
+	got := w.bob.must(200, "GET", roomPath(w.allTalk, "/messages"), nil)["messages"].([]any)
+	last := got[len(got)-1].(map[string]any)["body"].(map[string]any)["markdown"]
+	if last != "short" {
+		t.Fatalf("after a refused edit the message reads %.40q", last)
+	}
+}
