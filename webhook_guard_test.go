@@ -28,7 +28,7 @@ func loopbackHooks() campfire.Config {
 // test, so that it can wait for a delivery's outcome instead of sleeping.
 type logRecorder struct{ records chan slog.Record }
 
-func newLogRecorder() *logRecorder { return &logRecorder{records: make(chan slog.Record, 1000)} }
+func newLogRecorder() *logRecorder { return &logRecorder{records: make(chan slog.Record, 10000)} }
 
 func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
 func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
@@ -230,7 +230,8 @@ func TestWebhookURLRefusesInternalHosts(t *testing.T) {
 		"http://[64:ff9b::808:808]/hook",
 		"https://x1.example/hook",
 	}
-	var unlimited campfire.Config
+	// Every refused URL is tried twice: no admin limit here.
+	unlimited := campfire.Config{Limits: campfire.Limits{Admin: campfire.Rate{PerSecond: -1}}}
 	w := newWorld(t, unlimited)
 	botID, _ := w.createBot(t, "Robo", "")
 	for _, raw := range refused {
