@@ -701,7 +701,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, u User) error
 		return err
 	}
 	if !x.Active() {
-		s.hub.EndUser(x.ID)
+		s.endUser(x.ID, before)
 	}
 	if err := s.announceMembershipChanges(r.Context(), x.ID, before); err != nil {
 		return err

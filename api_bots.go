@@ -198,7 +198,7 @@ func (s *Server) deleteBot(w http.ResponseWriter, r *http.Request, u User) error
 		return err
 	}
 	status, noKey := StatusDeactivated, []byte{}
-	if _, err := s.store.UpdateUser(r.Context(), bot.ID, UserUpdate{Status: &status, BotKeyHash: &noKey}); err != nil {
+	if err := s.deactivate(r.Context(), bot.ID, UserUpdate{Status: &status, BotKeyHash: &noKey}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

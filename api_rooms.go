@@ -199,6 +199,9 @@ func (s *Server) patchRoom(w http.ResponseWriter, r *http.Request, u User) error
 	if err != nil {
 		return err
 	}
+	// The removal first: the removed people's streams end at it, before
+	// the change they may no longer see.
+	s.hub.Publish(change.Revoked)
 	s.hub.Publish(change.Event)
 	s.announceRoom(r.Context(), room.ID, change.Added)
 	for _, id := range change.Removed {

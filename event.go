@@ -18,6 +18,10 @@ const (
 	EventBoostDeleted   EventType = "boost.deleted"   // Data: {"id", "message_id"}
 	EventRoomUpdated    EventType = "room.updated"    // Data: Room
 	EventRoomDeleted    EventType = "room.deleted"    // Data: {"id"}
+	// EventMembersRemoved records that people lost access to the room:
+	// removed from a closed room, or deactivated. Their streams of the room
+	// end at this event, live, in replay and in gap fill alike.
+	EventMembersRemoved EventType = "members.removed" // Data: {"user_ids"}
 )
 
 // Ephemeral events: no sequence number, never stored or replayed.
@@ -42,7 +46,8 @@ const (
 func (t EventType) Durable() bool {
 	switch t {
 	case EventMessageCreated, EventMessageUpdated, EventMessageDeleted,
-		EventBoostCreated, EventBoostDeleted, EventRoomUpdated, EventRoomDeleted:
+		EventBoostCreated, EventBoostDeleted, EventRoomUpdated, EventRoomDeleted,
+		EventMembersRemoved:
 		return true
 	}
 	return false
@@ -79,6 +84,11 @@ func NewEvent(t EventType, roomID, seq int64, v any) (Event, error) {
 type IDData struct {
 	ID        int64 `json:"id"`
 	MessageID int64 `json:"message_id,omitempty"`
+}
+
+// UserIDsData is the Data of members.removed: {"user_ids"}.
+type UserIDsData struct {
+	UserIDs []int64 `json:"user_ids"`
 }
 
 // AppendJSON appends the event's wire encoding to b. It is what Hubs send to

@@ -44,11 +44,14 @@ type Hub struct {
 	typing   map[typingKey]typingState
 
 	stopBroker func()
-	conns      sync.WaitGroup
-	stop       chan struct{}
-	janitor    sync.WaitGroup
-	closed     atomic.Bool
-	nextID     atomic.Uint64
+	// lastSessionScan is when the janitor last looked for expired
+	// sessions; only the janitor uses it.
+	lastSessionScan time.Time
+	conns           sync.WaitGroup
+	stop            chan struct{}
+	janitor         sync.WaitGroup
+	closed          atomic.Bool
+	nextID          atomic.Uint64
 }
 
 // Broker carries what a Hub publishes to the Hubs of every node, its own
@@ -88,6 +91,10 @@ const (
 	OpLeaveRoom  BrokerOp = "leave_room"  // unsubscribe UserID's connections from RoomID
 	OpEndSession BrokerOp = "end_session" // close Session's connections
 	OpEndUser    BrokerOp = "end_user"    // close UserID's connections
+	// OpCatchUp: RoomID's log has events that were not published one by
+	// one (a deactivation appends to every room of the user); each node
+	// reads them from the Store and delivers them in order.
+	OpCatchUp BrokerOp = "catch_up"
 )
 
 // MemoryBroker is a Broker within one process. Several Hubs sharing one
@@ -145,6 +152,9 @@ const (
 	httpPresenceTTL   = 60 * time.Second
 	gapWait           = 2 * time.Second
 	janitorInterval   = 250 * time.Millisecond
+	// sessionScanInterval is how often connections are checked against
+	// their session's end.
+	sessionScanInterval = 5 * time.Second
 )
 
 func newHub(cfg hubConfig) (*Hub, error) {
@@ -198,6 +208,12 @@ func (h *Hub) receive(m BrokerMessage) {
 		h.closeWhere(func(s *Subscriber) bool { return s.session == m.Session && m.Session != "" }, ReasonSessionEnded)
 	case OpEndUser:
 		h.closeWhere(func(s *Subscriber) bool { return s.user.ID == m.UserID }, ReasonSessionEnded)
+	case OpCatchUp:
+		if rs := h.lookupRoom(m.RoomID); rs != nil {
+			rs.mu.Lock()
+			rs.catchUp = true
+			rs.mu.Unlock()
+		}
 	}
 }
 
@@ -249,18 +265,53 @@ func (h *Hub) EndUser(userID int64) {
 	h.send(BrokerMessage{Op: OpEndUser, UserID: userID})
 }
 
+// catchUp has every node deliver the events of a room's log that were
+// stored without being published one by one.
+func (h *Hub) catchUp(roomID int64) {
+	h.send(BrokerMessage{Op: OpCatchUp, RoomID: roomID})
+}
+
 // Frame is one encoded event in a subscriber's queue. Data is shared by
 // every subscriber that receives the event: never modify it.
 type Frame struct {
 	RoomID int64
 	Seq    int64
 	Data   []byte
+	// ends is who loses access to the room at this event (room.deleted,
+	// members.removed); nil for every other event.
+	ends *accessEnd
+}
+
+// accessEnd is who a durable event cuts off from its room: their streams of
+// the room end with it, whatever state they are in.
+type accessEnd struct {
+	all   bool // the room was deleted
+	users []int64
+}
+
+// cuts reports whether the event ends userID's access.
+func (a *accessEnd) cuts(userID int64) bool {
+	return a != nil && (a.all || slices.Contains(a.users, userID))
 }
 
 func frameOf(ev Event) Frame {
 	// Sized for the envelope around Data, so encoding allocates once.
 	buf := make([]byte, 0, len(ev.Data)+len(ev.Type)+64)
-	return Frame{RoomID: ev.RoomID, Seq: ev.Seq, Data: ev.AppendJSON(buf)}
+	f := Frame{RoomID: ev.RoomID, Seq: ev.Seq, Data: ev.AppendJSON(buf)}
+	switch ev.Type {
+	case EventRoomDeleted:
+		f.ends = &accessEnd{all: true}
+	case EventMembersRemoved:
+		var d UserIDsData
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			// Unreadable: cut everyone rather than no one. They resume by
+			// subscribing again, which checks membership.
+			f.ends = &accessEnd{all: true}
+		} else {
+			f.ends = &accessEnd{users: d.UserIDs}
+		}
+	}
+	return f
 }
 
 // HelloEvent is the first event on every connection: the user, as they see
@@ -282,6 +333,9 @@ type hubRoom struct {
 	subs       map[*Subscriber]struct{}
 	presence   map[int64]map[string]time.Time // user -> connection key -> expiry (zero: none)
 	refreshing bool
+	// catchUp: the Store has events for this room that were not published
+	// one by one; the janitor reads them without waiting for a gap.
+	catchUp bool
 	// ready is closed once next is known (next is 0 until then, and
 	// events wait in pending); err is why the room could not be read.
 	ready chan struct{}
@@ -426,12 +480,24 @@ func (rs *hubRoom) flushPending() {
 }
 
 // broadcast queues f for every subscriber except skipUser's connections
-// (0: none). Callers hold rs.mu.
+// (0: none), and lets go of subscribers that no longer follow the room
+// (the frame ended their access, or they left). Callers hold rs.mu.
 func (rs *hubRoom) broadcast(f Frame, skipUser int64) {
+	var gone []*Subscriber
 	for s := range rs.subs {
-		if s.user.ID != skipUser {
-			s.deliver(f)
+		if s.user.ID != skipUser && !s.deliverRoom(f) {
+			gone = append(gone, s)
 		}
+	}
+	changed := false
+	for _, s := range gone {
+		delete(rs.subs, s)
+		if rs.setPresence(s.user.ID, s.presenceKey(), false, time.Time{}) {
+			changed = true
+		}
+	}
+	if changed {
+		rs.broadcastPresence()
 	}
 }
 
@@ -444,8 +510,10 @@ func (h *Hub) fillGaps(ctx context.Context) {
 	now := h.now()
 	for _, rs := range h.rooms {
 		rs.mu.Lock()
-		if rs.next > 0 && !rs.gapSince.IsZero() && now.Sub(rs.gapSince) >= h.gapWait && !rs.refreshing {
+		gap := !rs.gapSince.IsZero() && now.Sub(rs.gapSince) >= h.gapWait
+		if rs.next > 0 && (gap || rs.catchUp) && !rs.refreshing {
 			rs.refreshing = true
+			rs.catchUp = false
 			stuck = append(stuck, rs)
 		}
 		rs.mu.Unlock()
@@ -631,6 +699,7 @@ func (h *Hub) runJanitor() {
 			return
 		case <-t.C:
 			h.expire()
+			h.endExpiredSessions()
 			h.fillGaps(ctx)
 		}
 	}
@@ -678,6 +747,17 @@ func (h *Hub) expire() {
 		}
 		rs.mu.Unlock()
 	}
+}
+
+// endExpiredSessions closes the connections whose session has reached its
+// end, at most every sessionScanInterval.
+func (h *Hub) endExpiredSessions() {
+	now := h.now()
+	if now.Sub(h.lastSessionScan) < sessionScanInterval {
+		return
+	}
+	h.lastSessionScan = now
+	h.closeWhere(func(s *Subscriber) bool { return !s.expires.IsZero() && !now.Before(s.expires) }, ReasonSessionEnded)
 }
 
 // leaveRoom unsubscribes a user's connections on this node from a room.
@@ -808,7 +888,53 @@ func (s *Server) Connect(r *http.Request) (*Subscriber, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.hub.Connect(u, key)
+	var sessionHash []byte
+	if key != "" {
+		sessionHash = hashToken(sessionToken(r))
+	}
+	sub, err := s.hub.Connect(u, key)
+	if err != nil {
+		return nil, err
+	}
+	// Registered first, checked again second: a sign-out, password change
+	// or deactivation that commits before this read is seen here, and one
+	// that commits after it finds the connection registered and closes it.
+	expires, err := s.stillSignedIn(r.Context(), u.ID, sessionHash)
+	if err != nil {
+		sub.Close(ReasonSessionEnded)
+		sub.Release()
+		return nil, err
+	}
+	if !expires.IsZero() {
+		s.hub.mu.Lock() // the janitor reads it under h.mu
+		sub.expires = expires
+		s.hub.mu.Unlock()
+	}
+	return sub, nil
+}
+
+// stillSignedIn reads again from the Store whether a connection's user is
+// active and, for a built-in session, whether the session still exists, and
+// returns when that session ends (zero for host identities).
+func (s *Server) stillSignedIn(ctx context.Context, userID int64, sessionHash []byte) (time.Time, error) {
+	var u User
+	var sess Session
+	var err error
+	if sessionHash != nil {
+		sess, u, err = s.store.Session(ctx, sessionHash)
+	} else {
+		u, err = s.store.User(ctx, userID)
+	}
+	if errors.Is(err, ErrNotFound) || err == nil && (!u.Active() || u.ID != userID) {
+		return time.Time{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	if sessionHash == nil {
+		return time.Time{}, nil
+	}
+	return sess.CreatedAt.Add(s.sessionMaxAge), nil
 }
 
 // Subscriber is one live connection: a bounded queue of frames that the
@@ -818,6 +944,9 @@ type Subscriber struct {
 	user    User
 	session string
 	id      uint64
+	// expires is when the session ends (zero: never); the janitor closes
+	// the connection then. Guarded by hub.mu.
+	expires time.Time
 
 	mu       sync.Mutex
 	queue    []Frame
@@ -835,9 +964,10 @@ type Subscriber struct {
 
 // subRoom is a subscriber's position in one room.
 type subRoom struct {
-	last      int64 // seq of the last durable event queued
-	replaying bool
-	held      []Frame // live frames that arrived during the replay
+	last    int64 // seq of the last durable event queued
+	holding bool  // being set up: live durable frames wait in held
+	held    []Frame
+	ended   bool // an event ended the user's access to the room
 }
 
 // User is the user the connection belongs to.
@@ -904,37 +1034,72 @@ func (s *Subscriber) Take(dst []Frame) []Frame {
 // it goes reuses its array and allocates nothing.
 const keptQueueFrames = 256
 
-// deliver queues a live frame, holding it back in rooms being replayed.
+// deliver queues a per-user frame.
 func (s *Subscriber) deliver(f Frame) {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	if f.Seq != 0 {
-		sr := s.rooms[f.RoomID]
-		if sr == nil {
-			s.mu.Unlock()
-			return
-		}
-		if sr.replaying {
-			sr.held = append(sr.held, f)
-			s.mu.Unlock()
-			return
-		}
-		if f.Seq <= sr.last {
-			s.mu.Unlock()
-			return
-		}
-		sr.last = f.Seq
-	}
-	if !s.push(f) {
+	if !s.closed && !s.push(f) {
 		// Callers may hold a room's lock, so only mark the subscriber
 		// closed here; the transport sees Done and calls Close, which
 		// detaches it from its rooms.
 		s.markClosed(ReasonSlowConsumer)
 	}
 	s.mu.Unlock()
+}
+
+// deliverRoom queues a live frame of a room, holding durable ones back
+// while the subscription is being set up or replayed. It reports false when
+// the subscriber no longer follows the room (it left, or this frame ended
+// its access), so that the room lets go of it.
+func (s *Subscriber) deliverRoom(f Frame) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return true // the transport's Close detaches it
+	}
+	sr := s.rooms[f.RoomID]
+	if sr == nil {
+		return false
+	}
+	if f.Seq == 0 {
+		if !s.push(f) {
+			s.markClosed(ReasonSlowConsumer)
+		}
+		return true
+	}
+	if sr.holding {
+		sr.held = append(sr.held, f)
+		return true
+	}
+	return !s.queueDurable(f, sr)
+}
+
+// queueDurable queues the room's next durable frame, dropping one already
+// queued, and reports whether it ended the user's access to the room: the
+// frame itself is the last of the room that reaches the connection, and the
+// subscription is gone. Callers hold s.mu.
+func (s *Subscriber) queueDurable(f Frame, sr *subRoom) (ended bool) {
+	if f.Seq <= sr.last {
+		return false
+	}
+	sr.last = f.Seq
+	if !s.push(f) {
+		s.markClosed(ReasonSlowConsumer)
+	}
+	if f.ends.cuts(s.user.ID) {
+		s.endRoom(f.RoomID, sr)
+		return true
+	}
+	return false
+}
+
+// endRoom forgets a room whose access ended. Callers hold s.mu.
+func (s *Subscriber) endRoom(roomID int64, sr *subRoom) {
+	sr.ended = true
+	sr.held = nil
+	if s.rooms[roomID] == sr {
+		delete(s.rooms, roomID)
+		delete(s.present, roomID)
+	}
 }
 
 // push appends f if it fits. Callers hold s.mu.
@@ -954,20 +1119,25 @@ func (s *Subscriber) Send(ev Event) {
 	s.deliver(Frame{RoomID: ev.RoomID, Data: ev.AppendJSON(nil)})
 }
 
+// errAccessEnded stops a replay at the event that ended the user's access;
+// errLeft, one whose subscription went away meanwhile.
+var (
+	errAccessEnded = errors.New("campfire: access to the room ended")
+	errLeft        = errors.New("campfire: no longer following the room")
+)
+
 // Subscribe follows a room. With replay, the room's durable events with
 // seq > since are queued first (from the Store), then live events, with
 // nothing missed and nothing twice; without it, only live events. A room
 // the user is not a member of returns ErrNotFound. When since is older than
 // the Store keeps, a {"type": "resync"} event is queued instead and the room
 // is not followed: the client reloads it and subscribes again.
+//
+// Whatever the state of the subscription, nothing of the room after an
+// event that ends the user's access (members.removed naming them,
+// room.deleted) reaches the connection: that event is the last.
 func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, replay bool) error {
 	h := s.hub
-	if _, err := h.store.Membership(ctx, roomID, s.user.ID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return NotFound("room")
-		}
-		return err
-	}
 	rs, err := h.lockedRoom(ctx, roomID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -981,7 +1151,9 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 		rs.mu.Unlock()
 		return ErrClosed
 	}
-	sr := &subRoom{last: rs.next - 1, replaying: replay}
+	// Live durable frames are held until membership is checked and the
+	// replay is done.
+	sr := &subRoom{last: rs.next - 1, holding: true}
 	if replay {
 		sr.last = since
 	}
@@ -989,37 +1161,60 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 	rs.subs[s] = struct{}{}
 	s.mu.Unlock()
 	rs.mu.Unlock()
-	if !replay {
-		return nil
+
+	if replay {
+		err = s.replay(ctx, roomID, sr)
 	}
-	err = s.replay(ctx, roomID, sr)
+	if err == nil {
+		// Checked after registering and after the replay: a removal that
+		// committed before this read is seen here, and one that commits
+		// after it reaches this subscription as an event, live or held.
+		if _, merr := h.store.Membership(ctx, roomID, s.user.ID); merr != nil {
+			err = merr
+			if errors.Is(merr, ErrNotFound) {
+				err = NotFound("room")
+			}
+		}
+	}
 	s.mu.Lock()
 	held := sr.held
-	sr.held, sr.replaying = nil, false
-	if err != nil {
+	sr.held, sr.holding = nil, false
+	if err != nil || sr.ended {
 		s.mu.Unlock()
 		s.Unsubscribe(roomID)
-		if errors.Is(err, ErrResync) {
+		switch {
+		case errors.Is(err, ErrResync):
 			s.Send(Event{Type: EventResync, RoomID: roomID})
 			return nil
+		case errors.Is(err, errAccessEnded), errors.Is(err, errLeft):
+			// The replay reached the end of an earlier access. If the user
+			// is a member again, the client reloads the room and subscribes
+			// from now on.
+			if _, merr := h.store.Membership(ctx, roomID, s.user.ID); merr == nil {
+				s.Send(Event{Type: EventResync, RoomID: roomID})
+			}
+			return nil
+		case err == nil:
+			return nil // a held frame ended the access
 		}
 		return err
 	}
 	for _, f := range held {
-		if f.Seq > sr.last && !s.closed {
-			sr.last = f.Seq
-			if !s.push(f) {
-				s.markClosed(ReasonSlowConsumer)
-			}
+		if s.closed || s.queueDurable(f, sr) {
+			break
 		}
 	}
+	ended := sr.ended
 	s.mu.Unlock()
+	if ended {
+		s.Unsubscribe(roomID)
+	}
 	return nil
 }
 
 // replay queues the stored events after sr.last, waiting for room in the
 // queue rather than overflowing it: a resuming client is not slow, it is
-// behind.
+// behind. It stops at an event that ends the user's access.
 func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) error {
 	const page = 500
 	for {
@@ -1031,7 +1226,7 @@ func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) erro
 			return err
 		}
 		for _, ev := range events {
-			if err := s.pushWait(ctx, frameOf(ev), sr); err != nil {
+			if err := s.pushWait(ctx, frameOf(ev), roomID, sr); err != nil {
 				return err
 			}
 		}
@@ -1041,20 +1236,28 @@ func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) erro
 	}
 }
 
-func (s *Subscriber) pushWait(ctx context.Context, f Frame, sr *subRoom) error {
+func (s *Subscriber) pushWait(ctx context.Context, f Frame, roomID int64, sr *subRoom) error {
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return ErrClosed
 		}
+		if s.rooms[roomID] != sr {
+			// Left meanwhile (the user was removed, or unsubscribed).
+			s.mu.Unlock()
+			return errLeft
+		}
 		if f.Seq <= sr.last {
 			s.mu.Unlock()
 			return nil
 		}
-		if s.push(f) {
-			sr.last = f.Seq
+		if s.queued+len(f.Data) <= s.limit || len(s.queue) == 0 {
+			ended := s.queueDurable(f, sr)
 			s.mu.Unlock()
+			if ended {
+				return errAccessEnded
+			}
 			return nil
 		}
 		s.mu.Unlock()
@@ -1073,7 +1276,9 @@ func (s *Subscriber) Unsubscribe(roomID int64) {
 	if rs := s.hub.lookupRoom(roomID); rs != nil {
 		rs.mu.Lock()
 		delete(rs.subs, s)
-		if s.isPresent(roomID) && rs.setPresence(s.user.ID, s.presenceKey(), false, time.Time{}) {
+		// Whether or not the connection still says it is present: an
+		// ended access forgets that first.
+		if rs.setPresence(s.user.ID, s.presenceKey(), false, time.Time{}) {
 			rs.broadcastPresence()
 		}
 		rs.mu.Unlock()
@@ -1093,12 +1298,6 @@ func (s *Subscriber) Following(roomID int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rooms[roomID] != nil
-}
-
-func (s *Subscriber) isPresent(roomID int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.present[roomID]
 }
 
 func (s *Subscriber) presenceKey() string { return "conn:" + idString(int64(s.id)) }

@@ -15,11 +15,20 @@ import (
 //
 // Room sequence numbers: every durable change to a room (a message created,
 // updated or deleted, a boost created or deleted, the room updated or
-// deleted) appends an [Event] to that room's log in the same transaction as
-// the change, with Seq one above the room's previous LastSeq. Sequence
-// numbers start at 1, are gap-free per room, and are assigned in commit
-// order. The returned Event is the one stored: its Data is the encoded
-// resource ([NewEvent]), so a replay sends exactly what was sent live.
+// deleted, people losing access to it) appends an [Event] to that room's
+// log in the same transaction as the change, with Seq one above the room's
+// previous LastSeq. Sequence numbers start at 1, are gap-free per room, and
+// are assigned in commit order. The returned Event is what is sent live:
+// its Data is the encoded resource ([NewEvent]).
+//
+// A replay ([MessageStore.Events]) sends each event at its seq, but never
+// content that has since been edited or deleted: the message.created and
+// message.updated events of a message carry its current state (the Data of
+// its latest message.updated), those of a deleted message become
+// message.deleted tombstones ({"id"}), and the boost.created of a deleted
+// boost (or of a boost of a deleted message) becomes boost.deleted
+// ({"id", "message_id"}). Stores rewrite the log in the transaction of the
+// edit or delete, so the old content is not kept.
 type Store interface {
 	AccountStore
 	UserStore
@@ -120,10 +129,13 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (User, string, error)
 	// UserByExternalID returns the user the host knows by id. Returns ErrNotFound.
 	UserByExternalID(ctx context.Context, externalID string) (User, error)
-	// UpdateUser changes the non-nil fields of u. Setting Status to
-	// deactivated also deletes the user's sessions and their memberships of
-	// open and closed rooms (direct rooms stay, as in Campfire); setting it
-	// back to active makes them a member of every open room again.
+	// UpdateUser changes the non-nil fields of u. Setting Status of an
+	// active user to deactivated also deletes the user's sessions and their
+	// memberships of open and closed rooms (direct rooms stay, as in
+	// Campfire), and appends members.removed ({"user_ids": [id]}) to every
+	// live room they were a member of, direct ones included, so that their
+	// streams of those rooms end there; setting it back to active makes
+	// them a member of every open room again.
 	// Returns ErrNotFound, or ErrConflict if the new email is taken.
 	UpdateUser(ctx context.Context, id int64, u UserUpdate) (User, error)
 	// Users lists users by name (case-insensitive), then id.
@@ -174,10 +186,14 @@ type RoomUpdate struct {
 }
 
 // RoomChange is the outcome of changing a room: the room as it now is, the
-// event appended to its log, and whose membership the change added or removed.
+// events appended to its log, and whose membership the change added or removed.
 type RoomChange struct {
-	Room    Room
-	Event   Event
+	Room  Room
+	Event Event
+	// Revoked is the members.removed event appended just before Event when
+	// the change removed members (zero otherwise): the removed people's
+	// streams of the room end there, and Event is past their reach.
+	Revoked Event
 	Added   []int64
 	Removed []int64
 }
@@ -212,8 +228,9 @@ type RoomStore interface {
 	// Returns ErrNotFound if the room does not exist.
 	Members(ctx context.Context, roomID int64) ([]Member, error)
 	// UpdateRoom applies u and appends a room.updated event whose Data is
-	// the updated Room. Returns ErrNotFound, and ErrInvalid for a change
-	// to a direct room's kind or members.
+	// the updated Room, preceded by members.removed ({"user_ids": Removed})
+	// when members were removed. Returns ErrNotFound, and ErrInvalid for a
+	// change to a direct room's kind or members.
 	UpdateRoom(ctx context.Context, id int64, u RoomUpdate) (RoomChange, error)
 	// DeleteRoom deletes the room, its memberships and its messages from
 	// search, and appends a room.deleted event (Data {"id"}); Removed lists
@@ -298,26 +315,31 @@ type MessageStore interface {
 	// does not name a message of this room (deleted messages are valid
 	// cursors).
 	Messages(ctx context.Context, q MessageQuery) (MessagePage, error)
-	// UpdateMessage replaces the body, mentions and sound, sets UpdatedAt
-	// and appends message.updated. Returns ErrNotFound as Message does.
-	UpdateMessage(ctx context.Context, roomID, id int64, body Body, mentions []int64, sound string) (Message, Event, error)
-	// DeleteMessage deletes the message (its id stays valid as a cursor),
-	// its boosts and its search entry, and appends message.deleted.
+	// UpdateMessage replaces the body, mentions and sound, sets UpdatedAt,
+	// appends message.updated, and rewrites the message's earlier
+	// message.created and message.updated events to the same Data.
 	// Returns ErrNotFound as Message does.
+	UpdateMessage(ctx context.Context, roomID, id int64, body Body, mentions []int64, sound string) (Message, Event, error)
+	// DeleteMessage deletes the message (its id stays valid as a cursor,
+	// its content is gone), its boosts and its search entry, turns its
+	// earlier events and its boosts' into tombstones, and appends
+	// message.deleted. Returns ErrNotFound as Message does.
 	DeleteMessage(ctx context.Context, roomID, id int64) (Event, error)
 	// CreateBoost boosts a message and appends boost.created. Returns
 	// ErrNotFound as Message does.
 	CreateBoost(ctx context.Context, roomID, messageID, boosterID int64, content string) (Boost, Event, error)
 	// Boost returns a boost of that message of that room. Returns ErrNotFound.
 	Boost(ctx context.Context, roomID, messageID, id int64) (Boost, error)
-	// DeleteBoost deletes the boost and appends boost.deleted. Returns ErrNotFound.
+	// DeleteBoost deletes the boost, turns its boost.created into a
+	// tombstone, and appends boost.deleted. Returns ErrNotFound.
 	DeleteBoost(ctx context.Context, roomID, messageID, id int64) (Event, error)
 	// Search returns messages matching the words of query in rooms userID
 	// is a member of, newest first, at most limit (0: no cap). A query with
 	// no words returns nothing; query syntax is never an error.
 	Search(ctx context.Context, userID int64, query string, limit int) ([]Message, error)
 	// Events returns the room's events with Seq > since, ascending, at most
-	// limit (0: no cap). A deleted room's log stays readable, so that a
+	// limit (0: no cap), as a replay sends them: current state or
+	// tombstones, never edited or deleted content. A deleted room's log stays readable, so that a
 	// client resuming learns of the deletion. Returns ErrNotFound if the
 	// room never existed, and ErrResync if events after since are no longer
 	// kept or since is beyond the room's LastSeq (a cursor from another

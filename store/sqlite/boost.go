@@ -104,6 +104,10 @@ func (s *Store) DeleteBoost(ctx context.Context, roomID, messageID, id int64) (c
 		if _, err := tx.ExecContext(ctx, `DELETE FROM boosts WHERE id = ?`, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE room_events SET type = 'boost.deleted', data = json_object('id', boost_id, 'message_id', message_id)
+			WHERE boost_id = ? AND type = 'boost.created'`, id); err != nil {
+			return err
+		}
 		seq, err := nextSeq(ctx, tx, roomID)
 		if err != nil {
 			return err

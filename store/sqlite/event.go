@@ -18,16 +18,55 @@ func nextSeq(ctx context.Context, tx *conn, roomID int64) (int64, error) {
 	return seq, notFound(err, "room")
 }
 
-// appendEvent stores the event whose Data is v encoded, as it will be sent
-// live and replayed.
+// appendEvent stores the event whose Data is v encoded, as it is sent live.
+// Events about a message or a boost note its id, so that an edit or a
+// delete can rewrite what a replay will send.
 func appendEvent(ctx context.Context, tx *conn, t campfire.EventType, roomID, seq int64, v any, now time.Time) (campfire.Event, error) {
 	ev, err := campfire.NewEvent(t, roomID, seq, v)
 	if err != nil {
 		return campfire.Event{}, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO room_events (room_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-		roomID, seq, t, []byte(ev.Data), now.UnixNano())
+	var messageID, boostID *int64
+	switch v := v.(type) {
+	case campfire.Message:
+		messageID = &v.ID
+	case campfire.Boost:
+		messageID, boostID = &v.MessageID, &v.ID
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO room_events (room_id, seq, type, data, created_at, message_id, boost_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, roomID, seq, t, []byte(ev.Data), now.UnixNano(), messageID, boostID)
 	return ev, err
+}
+
+// rewriteMessageEvents makes every event of a message that carries its
+// content carry data instead (its current state), so that no replay
+// returns an earlier text.
+func rewriteMessageEvents(ctx context.Context, tx *conn, messageID int64, data []byte) error {
+	_, err := tx.ExecContext(ctx, `UPDATE room_events SET data = ?
+		WHERE message_id = ? AND type IN ('message.created', 'message.updated')`, data, messageID)
+	return err
+}
+
+// tombstoneMessageEvents turns a deleted message's events, and those of its
+// boosts, into deletions: a replay returns none of its content.
+func tombstoneMessageEvents(ctx context.Context, tx *conn, messageID int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE room_events SET type = 'message.deleted', data = json_object('id', message_id)
+		WHERE message_id = ? AND type IN ('message.created', 'message.updated')`, messageID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE room_events SET type = 'boost.deleted', data = json_object('id', boost_id, 'message_id', message_id)
+		WHERE message_id = ? AND type = 'boost.created'`, messageID)
+	return err
+}
+
+// appendMembersRemoved records in the room's log that users lost access to
+// it; their streams of the room end at this event.
+func appendMembersRemoved(ctx context.Context, tx *conn, roomID int64, userIDs []int64, now time.Time) (campfire.Event, error) {
+	seq, err := nextSeq(ctx, tx, roomID)
+	if err != nil {
+		return campfire.Event{}, err
+	}
+	return appendEvent(ctx, tx, campfire.EventMembersRemoved, roomID, seq, campfire.UserIDsData{UserIDs: userIDs}, now)
 }
 
 // Events returns the room's events after since. A deleted room's log stays

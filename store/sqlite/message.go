@@ -284,7 +284,8 @@ func (s *Store) Messages(ctx context.Context, q campfire.MessageQuery) (campfire
 // message.updated.
 func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfire.Body, mentions []int64, sound string) (msg campfire.Message, ev campfire.Event, err error) {
 	err = s.write(ctx, func(tx *conn) error {
-		if _, err := liveMessage(ctx, tx, roomID, id); err != nil {
+		old, err := liveMessage(ctx, tx, roomID, id)
+		if err != nil {
 			return err
 		}
 		now := s.stamp()
@@ -293,7 +294,8 @@ func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfi
 			body.Markdown, body.HTML, body.PlainText, idList(mentions), sound, now.UnixNano(), id); err != nil {
 			return err
 		}
-		tx.execAtCommit(`UPDATE messages_fts SET plain_text = ? WHERE rowid = ?`, body.PlainText, id)
+		unindex(tx, id, old.Body.PlainText)
+		tx.execAtCommit(`INSERT INTO messages_fts (rowid, plain_text) VALUES (?, ?)`, id, body.PlainText)
 		seq, err := nextSeq(ctx, tx, roomID)
 		if err != nil {
 			return err
@@ -301,8 +303,10 @@ func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfi
 		if msg, err = liveMessage(ctx, tx, roomID, id); err != nil {
 			return err
 		}
-		ev, err = appendEvent(ctx, tx, campfire.EventMessageUpdated, roomID, seq, msg, now)
-		return err
+		if ev, err = appendEvent(ctx, tx, campfire.EventMessageUpdated, roomID, seq, msg, now); err != nil {
+			return err
+		}
+		return rewriteMessageEvents(ctx, tx, id, ev.Data)
 	})
 	if err != nil {
 		return campfire.Message{}, campfire.Event{}, err
@@ -316,7 +320,8 @@ func (s *Store) UpdateMessage(ctx context.Context, roomID, id int64, body campfi
 func (s *Store) DeleteMessage(ctx context.Context, roomID, id int64) (campfire.Event, error) {
 	var ev campfire.Event
 	err := s.write(ctx, func(tx *conn) error {
-		if _, err := liveMessage(ctx, tx, roomID, id); err != nil {
+		old, err := liveMessage(ctx, tx, roomID, id)
+		if err != nil {
 			return err
 		}
 		now := s.stamp()
@@ -328,7 +333,10 @@ func (s *Store) DeleteMessage(ctx context.Context, roomID, id int64) (campfire.E
 		if _, err := tx.ExecContext(ctx, `DELETE FROM boosts WHERE message_id = ?`, id); err != nil {
 			return err
 		}
-		tx.execAtCommit(`DELETE FROM messages_fts WHERE rowid = ?`, id)
+		unindex(tx, id, old.Body.PlainText)
+		if err := tombstoneMessageEvents(ctx, tx, id); err != nil {
+			return err
+		}
 		seq, err := nextSeq(ctx, tx, roomID)
 		if err != nil {
 			return err
@@ -337,6 +345,14 @@ func (s *Store) DeleteMessage(ctx context.Context, roomID, id int64) (campfire.E
 		return err
 	})
 	return ev, err
+}
+
+// unindex removes a message's words from the search index. The index is
+// contentless: it is told the text that was indexed (messages.plain_text,
+// which must match exactly), and with its secure-delete option (migration
+// 0003) takes the words out of the index itself.
+func unindex(tx *conn, id int64, plainText string) {
+	tx.execAtCommit(`INSERT INTO messages_fts (messages_fts, rowid, plain_text) VALUES ('delete', ?, ?)`, id, plainText)
 }
 
 // Search returns the live messages matching every word of query in the

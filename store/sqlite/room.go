@@ -305,6 +305,11 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u campfire.RoomUpdate)
 		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET name = ?, kind = ? WHERE id = ?`, room.Name, room.Kind, room.ID); err != nil {
 			return err
 		}
+		if len(c.Removed) > 0 {
+			if c.Revoked, err = appendMembersRemoved(ctx, tx, room.ID, c.Removed, now); err != nil {
+				return err
+			}
+		}
 		if room.LastSeq, err = nextSeq(ctx, tx, room.ID); err != nil {
 			return err
 		}
@@ -328,8 +333,8 @@ func (s *Store) DeleteRoom(ctx context.Context, id int64) (campfire.RoomChange, 
 		if err != nil {
 			return err
 		}
-		tx.execAtCommit(`DELETE FROM messages_fts
-			WHERE rowid IN (SELECT id FROM messages WHERE room_id = ? AND deleted_at IS NULL)`, id)
+		tx.execAtCommit(`INSERT INTO messages_fts (messages_fts, rowid, plain_text)
+			SELECT 'delete', id, plain_text FROM messages WHERE room_id = ? AND deleted_at IS NULL`, id)
 		if err := tx.SelectContext(ctx, &c.Removed, `DELETE FROM memberships WHERE room_id = ? RETURNING user_id`, id); err != nil {
 			return err
 		}

@@ -176,6 +176,9 @@ func dsn(path, synchronous string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+synchronous+")")
+	// Deleted content is overwritten with zeros, not left in free space:
+	// people delete messages because they pasted a secret.
+	q.Add("_pragma", "secure_delete(1)")
 	// Statement journals and sorts in memory, not in temporary files.
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// The writer copies the WAL back into the database once it holds
@@ -212,6 +215,7 @@ func checkPragmas(ctx context.Context, db *sqlx.DB, synchronous int, readOnly bo
 		{"foreign_keys", "1"},
 		{"synchronous", strconv.Itoa(synchronous)},
 		{"busy_timeout", strconv.Itoa(busyTimeout)},
+		{"secure_delete", "1"},
 		{"query_only", queryOnly},
 	}
 	conn, err := db.Connx(ctx)

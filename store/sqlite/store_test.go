@@ -624,7 +624,8 @@ func TestUpdateAndDeleteRoom(t *testing.T) {
 	is.Equal(c.Added, []int64{carol.ID})
 	is.Equal(c.Removed, []int64{fx.member.ID})
 	is.Equal(c.Room.Name, name)
-	is.Equal(c.Room.LastSeq, int64(1))
+	is.Equal(c.Revoked.Type, campfire.EventMembersRemoved) // seq 1, before the change
+	is.Equal(c.Room.LastSeq, int64(2))
 	is.Equal(c.Event.Type, campfire.EventRoomUpdated)
 	want, err := json.Marshal(c.Room)
 	is.NoErr(err)
@@ -644,13 +645,13 @@ func TestUpdateAndDeleteRoom(t *testing.T) {
 	c, err = s.DeleteRoom(ctx, room.ID)
 	is.NoErr(err)
 	is.Equal(c.Removed, []int64{fx.admin.ID, fx.member.ID, carol.ID})
-	is.Equal(c.Event.Seq, int64(3))
+	is.Equal(c.Event.Seq, int64(4))
 	is.Equal(string(c.Event.Data), `{"id":`+itoa(room.ID)+`}`)
 	_, err = s.Room(ctx, room.ID)
 	is.True(errors.Is(err, campfire.ErrNotFound))
 	_, err = s.DeleteRoom(ctx, room.ID)
 	is.True(errors.Is(err, campfire.ErrNotFound))
-	events, err := s.Events(ctx, room.ID, 2, 0) // a resuming client learns of the deletion
+	events, err := s.Events(ctx, room.ID, 3, 0) // a resuming client learns of the deletion
 	is.NoErr(err)
 	is.Equal(events[0].Type, campfire.EventRoomDeleted)
 	_, err = s.CreateMessage(ctx, campfire.NewMessage{RoomID: room.ID, CreatorID: fx.admin.ID})

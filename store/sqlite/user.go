@@ -73,10 +73,22 @@ func joinOpenRooms(ctx context.Context, tx *conn, userID int64, now time.Time) e
 }
 
 // leaveSharedRooms ends a deactivated user's sessions and memberships of
-// open and closed rooms; direct rooms keep them, as in Campfire.
-func leaveSharedRooms(ctx context.Context, tx *conn, userID int64) error {
+// open and closed rooms; direct rooms keep them, as in Campfire. Every
+// live room they were in, direct ones too, records in its log that their
+// access ended, so that no stream of theirs goes on past it.
+func leaveSharedRooms(ctx context.Context, tx *conn, userID int64, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 		return err
+	}
+	var rooms []int64
+	if err := tx.SelectContext(ctx, &rooms, `SELECT m.room_id FROM memberships m JOIN rooms r ON r.id = m.room_id
+		WHERE m.user_id = ? AND r.deleted_at IS NULL ORDER BY m.room_id`, userID); err != nil {
+		return err
+	}
+	for _, roomID := range rooms {
+		if _, err := appendMembersRemoved(ctx, tx, roomID, []int64{userID}, now); err != nil {
+			return err
+		}
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ?
 		AND room_id IN (SELECT id FROM rooms WHERE kind <> 'direct')`, userID)
@@ -144,6 +156,12 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate)
 	}
 	var user campfire.User
 	err := s.write(ctx, func(tx *conn) error {
+		var was campfire.UserStatus
+		if u.Status != nil {
+			if err := tx.GetContext(ctx, &was, `SELECT status FROM users WHERE id = ?`, id); err != nil {
+				return notFound(err, "user")
+			}
+		}
 		// A nil pointer binds as NULL, which coalesce turns into "unchanged".
 		res, err := tx.ExecContext(ctx, `UPDATE users SET
 				name = coalesce(?, name), name_key = coalesce(?, name_key), email = coalesce(?, email),
@@ -159,8 +177,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u campfire.UserUpdate)
 		case u.Status == nil:
 		case *u.Status == campfire.StatusActive:
 			err = joinOpenRooms(ctx, tx, id, s.stamp())
-		default:
-			err = leaveSharedRooms(ctx, tx, id)
+		case was == campfire.StatusActive:
+			err = leaveSharedRooms(ctx, tx, id, s.stamp())
 		}
 		if err != nil {
 			return err

@@ -509,9 +509,13 @@ func TestWriteAtCommitFollowsTheGroup(t *testing.T) {
 		enqueue(t, s, bg, index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (2, 'beta')`)),
 		// Fails: the first transaction rolls back; its row must not be indexed.
 		enqueue(t, s, bg, failAfter(index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (3, 'gamma')`))),
-		enqueue(t, s, bg, index(`UPDATE messages_fts SET plain_text = 'delta' WHERE rowid = 1`)),
+		enqueue(t, s, bg, func(tx *conn) error {
+			tx.execAtCommit(`INSERT INTO messages_fts (messages_fts, rowid, plain_text) VALUES ('delete', 1, 'alpha')`)
+			tx.execAtCommit(`INSERT INTO messages_fts (rowid, plain_text) VALUES (1, 'delta')`)
+			return nil
+		}),
 		// Fails in the retry, inside its savepoint.
-		enqueue(t, s, bg, failAfter(index(`DELETE FROM messages_fts WHERE rowid = 2`))),
+		enqueue(t, s, bg, failAfter(index(`INSERT INTO messages_fts (messages_fts, rowid, plain_text) VALUES ('delete', 2, 'beta')`))),
 		enqueue(t, s, bg, index(`INSERT INTO messages_fts (rowid, plain_text) VALUES (4, 'alpha')`)),
 	}
 	release()

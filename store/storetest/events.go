@@ -1,8 +1,9 @@
 package storetest
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,8 +33,31 @@ func eventSpecs() []group {
 }
 
 // activity makes one event of every durable kind in room r (seqs 1 to 8)
-// and returns the events as the calls returned them.
+// and returns the events as a replay sends them: the edited message's
+// message.created carries its current state, the deleted message's is a
+// message.deleted tombstone, and so is the deleted boost's boost.created.
 func (f *fixture) activity(r campfire.Room) []campfire.Event {
+	f.t.Helper()
+	evs := f.activityAsReturned(r)
+	return replayedActivity(f.t, r.ID, evs)
+}
+
+// replayedActivity is what a replay sends for the events activity made.
+func replayedActivity(t *testing.T, roomID int64, evs []campfire.Event) []campfire.Event {
+	t.Helper()
+	second := decodeData[messageData](t, "CreateMessage", evs[1]).ID
+	replayed := slices.Clone(evs)
+	replayed[0].Data = evs[3].Data // the message as edited
+	tombstone, err := json.Marshal(campfire.IDData{ID: second})
+	must(t, "encoding a tombstone", err)
+	replayed[1] = campfire.Event{Type: campfire.EventMessageDeleted, RoomID: roomID, Seq: evs[1].Seq, Data: tombstone}
+	// The deleted boost: what its own boost.deleted says.
+	replayed[4] = campfire.Event{Type: campfire.EventBoostDeleted, RoomID: roomID, Seq: evs[4].Seq, Data: evs[5].Data}
+	return replayed
+}
+
+// activityAsReturned is activity's events as the calls returned them.
+func (f *fixture) activityAsReturned(r campfire.Room) []campfire.Event {
 	f.t.Helper()
 	var evs []campfire.Event
 	for _, text := range []string{"one", "two", "three"} {
@@ -56,7 +80,8 @@ func (f *fixture) activity(r campfire.Room) []campfire.Event {
 	return append(evs, ch.Event)
 }
 
-// checkEvents fails unless got are the events want, identical.
+// checkEvents fails unless got are the events want: same types, rooms and
+// seqs, and Data that encode the same value.
 func checkEvents(t *testing.T, call string, got, want []campfire.Event) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -64,7 +89,7 @@ func checkEvents(t *testing.T, call string, got, want []campfire.Event) {
 	}
 	for i := range got {
 		g, w := got[i], want[i]
-		if g.Type != w.Type || g.RoomID != w.RoomID || g.Seq != w.Seq || !bytes.Equal(g.Data, w.Data) {
+		if g.Type != w.Type || g.RoomID != w.RoomID || g.Seq != w.Seq || !sameJSON(g.Data, w.Data) {
 			t.Fatalf("%s: event %d is {%s room %d seq %d} %s, want {%s room %d seq %d} %s",
 				call, i, g.Type, g.RoomID, g.Seq, g.Data, w.Type, w.RoomID, w.Seq, w.Data)
 		}
@@ -82,7 +107,7 @@ func seqs(evs []campfire.Event) []int64 {
 func testEventsLogEveryChange(t *testing.T, s campfire.Store) {
 	f := setUp(t, s)
 	r := f.openRoom("Watercooler", f.admin.ID)
-	returned := f.activity(r)
+	returned := f.activityAsReturned(r)
 	wantTypes := []campfire.EventType{
 		campfire.EventMessageCreated, campfire.EventMessageCreated, campfire.EventMessageCreated,
 		campfire.EventMessageUpdated, campfire.EventBoostCreated, campfire.EventBoostDeleted,
@@ -91,7 +116,7 @@ func testEventsLogEveryChange(t *testing.T, s campfire.Store) {
 	for i, ev := range returned {
 		checkEvent(t, "event "+string(wantTypes[i]), ev, wantTypes[i], r.ID, int64(i+1))
 	}
-	checkEvents(t, "Events(since 0)", f.events(r.ID, 0), returned)
+	checkEvents(t, "Events(since 0): current state and tombstones", f.events(r.ID, 0), replayedActivity(t, r.ID, returned))
 	if got := f.room(r.ID).LastSeq; got != int64(len(returned)) {
 		t.Fatalf("the room's LastSeq is %d, want %d (its latest event)", got, len(returned))
 	}

@@ -541,7 +541,12 @@ func testUpdateRoomUserIDs(t *testing.T, s campfire.Store) {
 	must(t, call, err)
 	checkSet(t, call+": Added", ch.Added, []int64{dee.ID})
 	checkSet(t, call+": Removed", ch.Removed, []int64{bea.ID})
-	checkEvent(t, call, ch.Event, campfire.EventRoomUpdated, r.ID, 1)
+	// The removal comes first in the log: the removed member's streams end
+	// there, before the change.
+	checkEvent(t, call+": Revoked", ch.Revoked, campfire.EventMembersRemoved, r.ID, 1)
+	checkIDs(t, call+": Revoked's user_ids", decodeData[campfire.UserIDsData](t, call, ch.Revoked).UserIDs, []int64{bea.ID})
+	f.checkLogged(call+": Revoked", ch.Revoked)
+	checkEvent(t, call, ch.Event, campfire.EventRoomUpdated, r.ID, 2)
 	checkDataEncodes(t, call, ch.Event, ch.Room)
 	f.checkLogged(call, ch.Event)
 	f.checkMembers("members after "+call+" (the creator stays one)", r.ID, []int64{f.admin.ID, cy.ID, dee.ID}, campfire.InvolvementMentions)

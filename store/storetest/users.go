@@ -41,6 +41,7 @@ func userSpecs() []group {
 			{"DeactivationDeletesSessions", testUpdateUserDeactivationDeletesSessions},
 			{"DeactivationLeavesOpenAndClosedRooms", testUpdateUserDeactivationLeavesSharedRooms},
 			{"DeactivationKeepsDirectRooms", testUpdateUserDeactivationKeepsDirectRooms},
+			{"DeactivationEndsAccessInEveryRoomsLog", testUpdateUserDeactivationLogsMembersRemoved},
 			{"ReactivationRejoinsEveryOpenRoom", testUpdateUserReactivationRejoinsOpenRooms},
 			{"ChangesTheBotKeyHashAndWebhookURL", testUpdateUserChangesBotKeyHashAndWebhookURL},
 		}},
@@ -481,4 +482,42 @@ func testUsersFiltersCombine(t *testing.T, s campfire.Store) {
 	checkIDs(t, "Users(Query, RoomID, ActiveOnly, Limit)", f.users(q), byNameThenID(pick(us, "alice", "Oliver"))[:1])
 	q.Limit = 0
 	checkIDs(t, "Users(Query, RoomID, ActiveOnly)", f.users(q), byNameThenID(pick(us, "alice", "Oliver")))
+}
+
+// A deactivation ends the user's access in the log of every live room they
+// were in, direct ones included, so that streams that never hear of it
+// otherwise (another node, a lost broker message) still stop there. A
+// second deactivation adds nothing.
+func testUpdateUserDeactivationLogsMembersRemoved(t *testing.T, s campfire.Store) {
+	f := setUp(t, s)
+	bea, cy := f.user("Bea"), f.user("Cy")
+	open := f.openRoom("Watercooler", bea.ID)
+	closed := f.closedRoom("Secret", f.admin.ID, bea.ID, cy.ID)
+	direct := f.directRoom(f.admin.ID, bea.ID)
+	elsewhere := f.closedRoom("Elsewhere", f.admin.ID, cy.ID)
+	gone := f.closedRoom("Gone", f.admin.ID, bea.ID)
+	_, err := s.DeleteRoom(f.ctx, gone.ID)
+	must(t, "DeleteRoom", err)
+	before := map[int64]int64{}
+	for _, r := range []campfire.Room{f.lobby, open, closed, direct, elsewhere} {
+		before[r.ID] = f.room(r.ID).LastSeq
+	}
+
+	f.deactivate(bea.ID)
+	for _, r := range []campfire.Room{f.lobby, open, closed, direct} {
+		evs := f.events(r.ID, before[r.ID])
+		call := "Events of a " + string(r.Kind) + " room after deactivating a member"
+		if len(evs) != 1 {
+			t.Fatalf("%s: %d events, want one members.removed", call, len(evs))
+		}
+		checkEvent(t, call, evs[0], campfire.EventMembersRemoved, r.ID, before[r.ID]+1)
+		checkIDs(t, call+": user_ids", decodeData[campfire.UserIDsData](t, call, evs[0]).UserIDs, []int64{bea.ID})
+	}
+	if evs := f.events(elsewhere.ID, before[elsewhere.ID]); len(evs) != 0 {
+		t.Fatalf("deactivating a user appended %d events to a room they were not in", len(evs))
+	}
+	f.deactivate(bea.ID)
+	if evs := f.events(direct.ID, before[direct.ID]+1); len(evs) != 0 {
+		t.Fatalf("deactivating a deactivated user appended %d more events", len(evs))
+	}
 }

@@ -1,0 +1,472 @@
+package campfire_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/opencampfire/campfire"
+	"github.com/opencampfire/campfire/store/sqlite"
+	cfws "github.com/opencampfire/campfire/transport/websocket"
+)
+
+// The tests in this file prove that access, once ended, ends: a person
+// removed from a room, deactivated or signed out receives nothing of it
+// past that point, whatever state their stream was in, and that deleted
+// or edited text is not handed back by any replay.
+
+// drainFrames takes what sub has queued until done is closed, then once
+// more, and returns the events of room.
+func drainFrames(t *testing.T, sub *campfire.Subscriber, done <-chan struct{}) []rtEvent {
+	t.Helper()
+	var got []rtEvent
+	take := func() {
+		for _, f := range sub.Take(nil) {
+			for line := range bytes.SplitSeq(f.Data, []byte("\n")) {
+				ev := rtEvent{raw: bytes.Clone(line)}
+				if err := json.Unmarshal(line, &ev); err != nil {
+					t.Fatalf("frame %q: %v", line, err)
+				}
+				got = append(got, ev)
+			}
+		}
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case <-done:
+			take()
+			return got
+		case <-sub.Notify():
+			take()
+		case <-deadline:
+			t.Fatal("the subscription never finished replaying")
+		}
+	}
+}
+
+// wantCutAt checks that a removed person's events of room stop at the
+// members.removed that names them, at seq cut, and that none of the words
+// in secrets reached them.
+func wantCutAt(t *testing.T, events []rtEvent, room, cut, userID int64, secrets ...string) {
+	t.Helper()
+	sawCut := false
+	for _, ev := range events {
+		for _, s := range secrets {
+			if bytes.Contains(ev.raw, []byte(s)) {
+				t.Errorf("after the removal, the removed member received %q: %s", s, ev.raw)
+			}
+		}
+		if ev.RoomID != room || ev.Seq == 0 {
+			continue
+		}
+		if ev.Seq > cut {
+			t.Errorf("received seq %d of the room, past the removal at %d: %.120s", ev.Seq, cut, ev.raw)
+		}
+		if ev.Seq == cut {
+			if ev.Type != "members.removed" || !bytes.Contains(ev.Data, fmt.Appendf(nil, "%d", userID)) {
+				t.Errorf("seq %d is %s, want members.removed naming %d", cut, ev.raw, userID)
+			}
+			sawCut = true
+		}
+	}
+	if !sawCut {
+		t.Errorf("never received the members.removed at seq %d", cut)
+	}
+}
+
+// TestRemovalCutsAReplayingSubscriber: bob follows the closed room from
+// the start of a history longer than a replay page, and reads nothing, so
+// the replay waits on his full queue. Admin removes him, posts and renames
+// the room. Bob then reads everything: nothing after the removal. When the
+// order to leave the room is lost, the removal in the room's log is what
+// stops the replay: bob gets the history up to it, and it.
+func TestRemovalCutsAReplayingSubscriber(t *testing.T) {
+	t.Run("LeaveDelivered", func(t *testing.T) { testRemovalCutsAReplay(t, false) })
+	t.Run("LeaveLost", func(t *testing.T) { testRemovalCutsAReplay(t, true) })
+}
+
+func testRemovalCutsAReplay(t *testing.T, loseLeave bool) {
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	if loseLeave {
+		broker.set(func(m campfire.BrokerMessage) bool { return m.Op == campfire.OpLeaveRoom })
+	}
+	w := newWorld(t, campfire.Config{QueueBytes: 8 << 10, Broker: broker})
+	for i := range 700 {
+		w.admin.post(w.secret, fmt.Sprintf("history %d", i))
+	}
+	before := rtLastSeq(t, w.admin, w.secret)
+	bob, err := w.chat.Store().User(context.Background(), w.bobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := w.chat.Hub().Connect(bob, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close(campfire.ReasonClientClosed); sub.Release() })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := sub.Subscribe(context.Background(), w.secret, 0, true); err != nil {
+			t.Errorf("subscribe: %v", err)
+		}
+	}()
+	<-sub.Notify() // the replay has begun, and soon waits for bob
+
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"user_ids": []int64{}})
+	w.admin.post(w.secret, "posted after the removal")
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"name": "Renamed after the removal"})
+
+	events := drainFrames(t, sub, done)
+	if sub.Following(w.secret) {
+		t.Error("still following the room after the removal")
+	}
+	if !loseLeave {
+		// Left at once: nothing past the removal, the history cut short.
+		for _, ev := range events {
+			if ev.RoomID == w.secret && ev.Seq > before {
+				t.Errorf("received %s after the removal", ev.raw)
+			}
+		}
+		return
+	}
+	wantCutAt(t, events, w.secret, before+1, w.bobID, "posted after the removal", "Renamed after the removal")
+	if n := len(events); n < 701 {
+		t.Errorf("received %d events, want the 700 of the history and the removal", n)
+	}
+}
+
+// lossyBroker loses every message that matches drop while it is set: a
+// broker between nodes that drops messages.
+type lossyBroker struct {
+	*campfire.MemoryBroker
+	mu   sync.Mutex
+	drop func(campfire.BrokerMessage) bool
+}
+
+func (b *lossyBroker) Publish(ctx context.Context, m campfire.BrokerMessage) error {
+	b.mu.Lock()
+	drop := b.drop != nil && b.drop(m)
+	b.mu.Unlock()
+	if drop {
+		return nil
+	}
+	return b.MemoryBroker.Publish(ctx, m)
+}
+
+func (b *lossyBroker) set(drop func(campfire.BrokerMessage) bool) {
+	b.mu.Lock()
+	b.drop = drop
+	b.mu.Unlock()
+}
+
+// TestRemovalCutsAcrossALossyBroker: bob follows the closed room on node
+// 2. Everything node 1 sends about his removal is lost on the way. The
+// next message makes node 2 notice the gap and read the room's log, which
+// has the removal: bob's stream ends there, and the message does not reach
+// him.
+func TestRemovalCutsAcrossALossyBroker(t *testing.T) {
+	db := openStore(t)
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	w := rtWorld(t, campfire.Config{Store: db, Broker: broker})
+	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Transports: []campfire.Transport{cfws.New(nil)}})
+	bob := rtDial(t, w.bob, node2.URL)
+	cut := rtLastSeq(t, w.bob, w.secret) + 1
+	bob.subscribe(w.secret, cut-1)
+	bob.subscribe(w.allTalk, rtLastSeq(t, w.bob, w.allTalk))
+
+	broker.set(func(m campfire.BrokerMessage) bool { return m.Op != campfire.OpRoomEvent || m.Event.RoomID == w.secret })
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"user_ids": []int64{}})
+	broker.set(nil)
+	w.admin.post(w.secret, "posted after the removal")
+
+	ev := bob.nextOf(10*time.Second, "members.removed", "message.created")
+	wantCutAt(t, []rtEvent{ev}, w.secret, cut, w.bobID)
+	marker := w.admin.post(w.allTalk, "marker")
+	for {
+		ev := bob.nextOf(10*time.Second, "message.created", "room.updated")
+		if ev.RoomID == w.secret {
+			t.Fatalf("after the removal bob received %s", ev.raw)
+		}
+		if ev.Seq == int64(marker["seq"].(float64)) {
+			break
+		}
+	}
+}
+
+// TestDeactivationCutsEveryRoom: a deactivation ends the person's streams
+// of each of their rooms in the log, direct rooms included, so that a node
+// that never hears the order to close their connections still stops.
+func TestDeactivationCutsEveryRoom(t *testing.T) {
+	db := openStore(t)
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	w := rtWorld(t, campfire.Config{Store: db, Broker: broker})
+	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Transports: []campfire.Transport{cfws.New(nil)}})
+	bob := rtDial(t, w.bob, node2.URL)
+	cut := rtLastSeq(t, w.bob, w.dm) + 1
+	bob.subscribe(w.dm, cut-1)
+
+	// Lost: the order to close bob's connections.
+	broker.set(func(m campfire.BrokerMessage) bool { return m.Op == campfire.OpEndUser })
+	w.admin.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.bobID), map[string]any{"status": "deactivated"})
+	w.admin.post(w.dm, "posted after the deactivation")
+
+	ev := bob.nextOf(10*time.Second, "members.removed", "message.created")
+	wantCutAt(t, []rtEvent{ev}, w.dm, cut, w.bobID)
+	// The message posted after the deactivation never comes.
+	bob.send(map[string]any{"type": "sync"})
+	for {
+		ev := bob.next(5 * time.Second)
+		if ev.Type == "error" {
+			break
+		}
+		if ev.RoomID == w.dm && ev.Seq > cut {
+			t.Fatalf("after the deactivation bob received %s", ev.raw)
+		}
+	}
+}
+
+// TestConnectRacingDeactivation: while an admin deactivates a person, 12
+// goroutines of theirs keep opening WebSockets. Whatever the interleaving,
+// no socket outlives the deactivation. Run many times, under -race.
+func TestConnectRacingDeactivation(t *testing.T) {
+	auth := func(r *http.Request) (campfire.Identity, error) {
+		who := r.Header.Get("X-User")
+		if who == "" {
+			return campfire.Identity{}, campfire.ErrUnauthenticated
+		}
+		return campfire.Identity{ExternalID: who, Name: who, Admin: who == "boss"}, nil
+	}
+	ts, _ := newServer(t, campfire.Config{Authenticate: auth, Transports: []campfire.Transport{cfws.New(nil)}, MaxConnectionsPerUser: 1000})
+	as := func(who string) func(*http.Request) { return func(r *http.Request) { r.Header.Set("X-User", who) } }
+	boss := newClient(t, ts.URL)
+	victim := newClient(t, ts.URL)
+	victimID := id(victim.do("GET", "/api/v1/users/me", nil, as("mallory")).json(t)["user"])
+	boss.do("GET", "/api/v1/users/me", nil, as("boss"))
+	header := http.Header{"X-User": {"mallory"}}
+	runs := 200
+	if testing.Short() {
+		runs = 20
+	}
+	for run := range runs {
+		boss.do("PATCH", fmt.Sprintf("/api/v1/users/%d", victimID), map[string]any{"status": "active"}, as("boss")).json(t)
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		var opened []*websocket.Conn
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					c, _, err := websocket.Dial(ctx, rtURL(ts.URL), &websocket.DialOptions{HTTPHeader: header})
+					cancel()
+					if err != nil {
+						continue
+					}
+					mu.Lock()
+					opened = append(opened, c)
+					mu.Unlock()
+				}
+			})
+		}
+		// Let some sockets open, then deactivate while others are opening.
+		for {
+			mu.Lock()
+			n := len(opened)
+			mu.Unlock()
+			if n >= 3 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		res := boss.do("PATCH", fmt.Sprintf("/api/v1/users/%d", victimID), map[string]any{"status": "deactivated"}, as("boss"))
+		if res.status != 200 {
+			t.Fatalf("deactivate: %d %s", res.status, res.body)
+		}
+		close(stop)
+		wg.Wait()
+		for _, c := range opened {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					if ctx.Err() != nil {
+						t.Fatalf("run %d: a socket opened during the deactivation is still open", run)
+					}
+					break
+				}
+			}
+			cancel()
+			c.CloseNow()
+		}
+	}
+}
+
+// TestSignOutRacingConnect: the same race against signing out.
+func TestSignOutRacingConnect(t *testing.T) {
+	// Each run signs in from another address, under the sign-in limits.
+	clientIP := func(r *http.Request) string { return r.Header.Get("X-Test-Address") }
+	w := rtWorld(t, campfire.Config{MaxConnectionsPerUser: 1000, ClientIP: clientIP})
+	runs := 10
+	if testing.Short() {
+		runs = 3
+	}
+	for run := range runs {
+		bob := newClient(t, w.ts.URL)
+		res := bob.do("POST", "/api/v1/session", map[string]any{"email": "bob@example.com", "password": testPassword},
+			func(r *http.Request) { r.Header.Set("X-Test-Address", fmt.Sprintf("192.0.2.%d", run)) })
+		if res.status != 200 {
+			t.Fatalf("sign in: %d %s", res.status, res.body)
+		}
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		var opened []*websocket.Conn
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					c, _, err := websocket.Dial(ctx, rtURL(w.ts.URL), &websocket.DialOptions{HTTPClient: bob.http})
+					cancel()
+					if err != nil {
+						continue
+					}
+					mu.Lock()
+					opened = append(opened, c)
+					mu.Unlock()
+				}
+			})
+		}
+		for {
+			mu.Lock()
+			n := len(opened)
+			mu.Unlock()
+			if n >= 3 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		// The cookie jar forgets the cookie on sign-out: the dialers keep
+		// using a copy of it.
+		res = bob.do("DELETE", "/api/v1/session", nil)
+		if res.status != 204 {
+			t.Fatalf("sign out: %d %s", res.status, res.body)
+		}
+		close(stop)
+		wg.Wait()
+		for _, c := range opened {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					if ctx.Err() != nil {
+						t.Fatalf("run %d: a socket opened during the sign-out is still open", run)
+					}
+					break
+				}
+			}
+			cancel()
+			c.CloseNow()
+		}
+	}
+}
+
+// TestSessionExpiryClosesSockets: a socket does not outlive its session.
+func TestSessionExpiryClosesSockets(t *testing.T) {
+	clock := &rtClock{}
+	w := rtWorld(t, campfire.Config{Now: clock.Now, SessionMaxAge: time.Hour})
+	bob := rtDial(t, w.bob, "")
+	clock.Advance(time.Hour + time.Minute)
+	if code, reason := bob.closed(15 * time.Second); code != websocket.StatusPolicyViolation {
+		t.Fatalf("after the session's end the socket ended with %d %q, want 1008", code, reason)
+	}
+}
+
+// TestDeletedAndEditedTextIsNotReplayed: after an edit no replay returns
+// the first text; after a delete none returns any of it, over HTTP, over a
+// WebSocket, and to someone who joins later; and the text is not left in
+// the database file.
+func TestDeletedAndEditedTextIsNotReplayed(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "chat.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := rtWorld(t, campfire.Config{Store: db})
+	msg := w.bob.post(w.allTalk, "my password is zebracorn42")
+	mid := id(msg)
+	w.admin.must(201, "POST", roomPath(w.allTalk, fmt.Sprintf("/messages/%d/boosts", mid)), map[string]any{"content": "yikes"})
+	w.bob.must(200, "PATCH", roomPath(w.allTalk, fmt.Sprintf("/messages/%d", mid)), map[string]any{"body": "my password is quokkafish77"})
+	other := w.bob.post(w.allTalk, "kept text")
+
+	replays := func() []string {
+		var out []string
+		res := w.carol.do("GET", roomPath(w.allTalk, "/events?since=0"), nil)
+		out = append(out, string(res.body))
+		c := rtDial(t, w.carol, "")
+		c.subscribe(w.allTalk, 0)
+		for _, ev := range c.sync() {
+			out = append(out, string(ev.raw))
+		}
+		for _, ev := range c.pending {
+			out = append(out, string(ev.raw))
+		}
+		return out
+	}
+	for _, r := range replays() {
+		if strings.Contains(r, "zebracorn42") {
+			t.Errorf("after the edit a replay returns the first text: %.200s", r)
+		}
+	}
+	w.bob.must(204, "DELETE", roomPath(w.allTalk, fmt.Sprintf("/messages/%d", mid)), nil)
+	all := strings.Join(replays(), "\n")
+	for _, secret := range []string{"zebracorn42", "quokkafish77", "yikes"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("after the delete a replay returns %q", secret)
+		}
+	}
+	if !strings.Contains(all, "kept text") {
+		t.Errorf("the replay lost a message that was not deleted (id %d)", id(other))
+	}
+	if res := w.carol.do("GET", "/api/v1/search?q=quokkafish77", nil); strings.Contains(string(res.body), "quokkafish77") {
+		t.Errorf("search returns the deleted text: %s", res.body)
+	}
+
+	// Nothing of it in the database file. Closing the store checkpoints
+	// the write-ahead log into it.
+	if err := w.chat.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"chat.db", "chat.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		for _, secret := range []string{"zebracorn42", "quokkafish77"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s still holds %q", name, secret)
+			}
+		}
+	}
+}
