@@ -114,6 +114,9 @@ func (s *Server) serve(h handlerFunc) http.Handler {
 		}
 		s.boundBodyRead(w, r)
 		if err := h(w, r); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) { // a body read past the bound
+				err = errBodyTimeout
+			}
 			writeError(w, r, s.logger, err)
 		}
 	})

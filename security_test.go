@@ -168,7 +168,7 @@ func TestSessionTokenEntropy(t *testing.T) {
 	tokens := make(map[string]bool, sessions)
 	var ones, bits int
 	for i := range sessions {
-		// Sign-ins are throttled per email (10 every 3 minutes): let the
+		// Sign-ins are throttled per address and per email: let the
 		// clock run, and come from a new address each time.
 		clock.Advance(18 * time.Second)
 		r := w.bob.do("POST", "/api/v1/session", map[string]any{"email": "bob@example.com", "password": testPassword}, fromIP(fmt.Sprintf("10.1.%d.%d", i/250, i%250)))

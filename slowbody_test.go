@@ -30,11 +30,14 @@ func TestSlowBodyIsCut(t *testing.T) {
 	ws.sync()
 	sseLines := openSSE(t, w.bob, fmt.Sprintf("/api/v1/sse?rooms=%d", w.allTalk))
 
+	botKey := w.admin.must(201, "POST", "/api/v1/account/bots", map[string]any{"name": "Slowpoke"})["bot_key"].(string)
+
 	token := w.bob.http.Jar.Cookies(mustURL(t, w.ts.URL))[0]
 	for _, route := range []string{
 		fmt.Sprintf("POST /api/v1/rooms/%d/messages", w.allTalk),
 		"PATCH /api/v1/users/me",
 		"POST /api/v1/session",
+		fmt.Sprintf("POST /api/v1/rooms/%d/%s/messages", w.allTalk, botKey), // a raw body
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		conn, err := net.Dial("tcp", strings.TrimPrefix(w.ts.URL, "http://"))
