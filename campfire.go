@@ -81,6 +81,13 @@ type Config struct {
 	// resumes when it reconnects. Zero: [DefaultQueueBytes].
 	QueueBytes int
 
+	// EventRetention is how long each room's event log keeps events for
+	// clients that resume (the room's latest event is always kept). A
+	// client whose cursor is older gets a resync and reloads the room. The
+	// server prunes the log hourly. Zero: [DefaultEventRetention] (30 days).
+	// Negative: events are kept for ever.
+	EventRetention time.Duration
+
 	// MaxConnectionsPerUser bounds one user's live connections on a node
 	// (tabs, devices); past it, upgrades answer 429. Zero: 32.
 	MaxConnectionsPerUser int
@@ -243,7 +250,11 @@ func New(cfg Config) (*Server, error) {
 		h, _ := HashPassword("campfire: no such user")
 		return h
 	})
-	hub, err := newHub(hubConfig{broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now, queueBytes: cfg.QueueBytes, maxConns: cfg.MaxConnectionsPerUser})
+	retention := cfg.EventRetention
+	if retention == 0 {
+		retention = DefaultEventRetention
+	}
+	hub, err := newHub(hubConfig{retention: retention, broker: cfg.Broker, store: cfg.Store, logger: s.logger, now: s.now, queueBytes: cfg.QueueBytes, maxConns: cfg.MaxConnectionsPerUser})
 	if err != nil {
 		return nil, err
 	}

@@ -45,8 +45,12 @@ type Hub struct {
 
 	stopBroker func()
 	// lastSessionScan is when the janitor last looked for expired
-	// sessions; only the janitor uses it.
+	// sessions, lastPrune when it last pruned the event logs; only the
+	// janitor uses them.
 	lastSessionScan time.Time
+	lastPrune       time.Time
+	retention       time.Duration // <= 0: keep events forever
+	pruning         atomic.Bool
 	conns           sync.WaitGroup
 	stop            chan struct{}
 	janitor         sync.WaitGroup
@@ -135,6 +139,7 @@ func (b *MemoryBroker) Subscribe(receive func(BrokerMessage)) (func(), error) {
 }
 
 type hubConfig struct {
+	retention  time.Duration
 	queueBytes int
 	maxConns   int
 	broker     Broker
@@ -155,11 +160,17 @@ const (
 	// sessionScanInterval is how often connections are checked against
 	// their session's end.
 	sessionScanInterval = 5 * time.Second
+	// pruneInterval is how often the event logs are pruned.
+	pruneInterval = time.Hour
+	// DefaultEventRetention is how long a room's events are kept for
+	// clients that resume.
+	DefaultEventRetention = 30 * 24 * time.Hour
 )
 
 func newHub(cfg hubConfig) (*Hub, error) {
 	h := &Hub{
 		store: cfg.store, broker: cfg.broker, logger: cfg.logger, now: cfg.now,
+		retention:  cfg.retention,
 		queueBytes: cmp.Or(cfg.queueBytes, DefaultQueueBytes), maxConns: cmp.Or(cfg.maxConns, 32), typingTTL: typingExpiry, gapWait: gapWait,
 		rooms:  map[int64]*hubRoom{},
 		users:  map[int64]map[*Subscriber]struct{}{},
@@ -700,6 +711,7 @@ func (h *Hub) runJanitor() {
 		case <-t.C:
 			h.expire()
 			h.endExpiredSessions()
+			h.pruneEvents(ctx)
 			h.fillGaps(ctx)
 		}
 	}
@@ -758,6 +770,26 @@ func (h *Hub) endExpiredSessions() {
 	}
 	h.lastSessionScan = now
 	h.closeWhere(func(s *Subscriber) bool { return !s.expires.IsZero() && !now.Before(s.expires) }, ReasonSessionEnded)
+}
+
+// pruneEvents forgets, at most every pruneInterval, the events older than
+// the retention, on a goroutine of its own so that a long prune holds up
+// neither gap fills nor typing. Clients resuming from a cursor that fell out
+// of the log get a resync.
+func (h *Hub) pruneEvents(ctx context.Context) {
+	now := h.now()
+	if h.retention <= 0 || now.Sub(h.lastPrune) < pruneInterval || !h.pruning.CompareAndSwap(false, true) {
+		return
+	}
+	h.lastPrune = now
+	h.janitor.Add(1)
+	go func() {
+		defer h.janitor.Done()
+		defer h.pruning.Store(false)
+		if err := h.store.PruneEvents(ctx, now.Add(-h.retention)); err != nil && ctx.Err() == nil {
+			h.logger.Error("campfire: pruning the event logs", "err", err)
+		}
+	}()
 }
 
 // leaveRoom unsubscribes a user's connections on this node from a room.

@@ -470,3 +470,33 @@ func TestDeletedAndEditedTextIsNotReplayed(t *testing.T) {
 		}
 	}
 }
+
+// TestEventRetention: the server prunes each room's log of events older
+// than Config.EventRetention by itself; a client resuming from a cursor
+// that fell out of it is told to resync, over HTTP and over a WebSocket,
+// and one resuming from the room's latest seq is not.
+func TestEventRetention(t *testing.T) {
+	clock := &rtClock{}
+	w := rtWorld(t, campfire.Config{Now: clock.Now, EventRetention: 48 * time.Hour})
+	w.admin.post(w.allTalk, "old news")
+	w.admin.post(w.allTalk, "older news")
+	if res := w.bob.must(200, "GET", roomPath(w.allTalk, "/events?since=0"), nil); res["resync"] == true {
+		t.Fatal("resync before anything was pruned")
+	}
+	clock.Advance(72 * time.Hour)
+	deadline := time.Now().Add(15 * time.Second)
+	for w.bob.must(200, "GET", roomPath(w.allTalk, "/events?since=0"), nil)["resync"] != true {
+		if time.Now().After(deadline) {
+			t.Fatal("events older than the retention are still replayed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := rtDial(t, w.bob, "")
+	c.send(map[string]any{"type": "subscribe", "room_id": w.allTalk, "since": 0})
+	if ev := c.nextOf(5*time.Second, "resync", "message.created"); ev.Type != "resync" || ev.RoomID != w.allTalk {
+		t.Fatalf("subscribing from a pruned cursor: %s, want a resync", ev.raw)
+	}
+	c.subscribe(w.allTalk, rtLastSeq(t, w.bob, w.allTalk))
+	msg := w.admin.post(w.allTalk, "fresh news")
+	rtWantEvent(t, c.nextOf(5*time.Second, "message.created"), "message.created", w.allTalk, int64(msg["seq"].(float64)), msg)
+}
