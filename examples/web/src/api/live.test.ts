@@ -142,6 +142,23 @@ describe("LiveConnection", () => {
     expect(events.filter((e) => e.type === "message.created")).toHaveLength(1);
   });
 
+  it("leaves a room whose members.removed names us, and follows it no more", () => {
+    const { live, events } = connection();
+    live.subscribe(7, 10);
+    live.subscribe(9, 3);
+    live.start();
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive({ type: "hello", data: { user: { id: 5, name: "Bob" } } });
+    ws.receive({ type: "members.removed", room_id: 9, seq: 4, data: { user_ids: [6] } });
+    expect(events.at(-1)?.type).toBe("members.removed");
+    expect(live.lastSeq(9)).toBe(4);
+    ws.receive({ type: "members.removed", room_id: 7, seq: 11, data: { user_ids: [4, 5] } });
+    expect(events.slice(-2).map((e) => e.type)).toEqual(["members.removed", "room.removed"]);
+    expect(events.at(-1)).toEqual({ type: "room.removed", room_id: 7, data: { id: 7 } });
+    expect(live.lastSeq(7)).toBeUndefined();
+  });
+
   it("says present again in every room after a reconnect, and stops saying it when absent", async () => {
     const { live } = connection();
     live.subscribe(7, 1);

@@ -109,6 +109,8 @@ export class LiveConnection {
   private readonly listeners = new Set<Listener>();
   private readonly statusListeners = new Set<StatusListener>();
   /** Rooms followed, with the seq of the last durable event seen in each. */
+  /** me is the signed-in user, from the hello. */
+  private me: number | undefined;
   private readonly cursors = new Map<number, number>();
   private readonly present = new Set<number>();
 
@@ -386,6 +388,20 @@ export class LiveConnection {
   }
 
   private receive(ev: ChatEvent) {
+    if (ev.type === "hello") {
+      this.me = (ev.data as { user?: { id?: number } } | undefined)?.user?.id;
+    }
+    if (ev.type === "members.removed" && typeof ev.room_id === "number" && this.me !== undefined) {
+      const ids = (ev.data as { user_ids?: number[] } | undefined)?.user_ids ?? [];
+      if (ids.includes(this.me)) {
+        // Our access ended here: the server follows the room no more. Whoever shows
+        // it leaves, as for room.removed (which also comes, unless it was lost).
+        this.cursors.delete(ev.room_id);
+        this.emit(ev);
+        this.emit({ type: "room.removed", room_id: ev.room_id, data: { id: ev.room_id } });
+        return;
+      }
+    }
     if (ev.type === "resync" && typeof ev.room_id === "number") {
       // The server stopped following the room: whoever shows it reloads it and subscribes again.
       this.cursors.delete(ev.room_id);

@@ -117,7 +117,8 @@ export type DurableEventType =
   | "boost.created"
   | "boost.deleted"
   | "room.updated"
-  | "room.deleted";
+  | "room.deleted"
+  | "members.removed";
 
 export type EphemeralEventType =
   | "typing"
