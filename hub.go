@@ -999,7 +999,10 @@ type subRoom struct {
 	last    int64 // seq of the last durable event queued
 	holding bool  // being set up: live durable frames wait in held
 	held    []Frame
-	ended   bool // an event ended the user's access to the room
+	// confirmed: the Store said the user is a member, after the
+	// subscription was registered; ephemeral frames flow from then on.
+	confirmed bool
+	ended     bool // an event ended the user's access to the room
 }
 
 // User is the user the connection belongs to.
@@ -1093,7 +1096,10 @@ func (s *Subscriber) deliverRoom(f Frame) bool {
 		return false
 	}
 	if f.Seq == 0 {
-		if !s.push(f) {
+		// Typing and presence of a room whose membership is not yet
+		// confirmed (the check comes after registering) are dropped, not
+		// held: they are of the moment, and an outsider must not see them.
+		if sr.confirmed && !s.push(f) {
 			s.markClosed(ReasonSlowConsumer)
 		}
 		return true
@@ -1194,18 +1200,13 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 	s.mu.Unlock()
 	rs.mu.Unlock()
 
-	if replay {
-		err = s.replay(ctx, roomID, sr)
-	}
-	if err == nil {
-		// Checked after registering and after the replay: a removal that
-		// committed before this read is seen here, and one that commits
-		// after it reaches this subscription as an event, live or held.
-		if _, merr := h.store.Membership(ctx, roomID, s.user.ID); merr != nil {
-			err = merr
-			if errors.Is(merr, ErrNotFound) {
-				err = NotFound("room")
-			}
+	// Membership is checked after registering, and again after a replay:
+	// a removal that committed before a check is seen by it, and one that
+	// commits after it reaches this subscription as an event, live or held.
+	err = s.checkMember(ctx, roomID, sr)
+	if err == nil && replay {
+		if err = s.replay(ctx, roomID, sr); err == nil {
+			err = s.checkMember(ctx, roomID, sr)
 		}
 	}
 	s.mu.Lock()
@@ -1241,6 +1242,21 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 	if ended {
 		s.Unsubscribe(roomID)
 	}
+	return nil
+}
+
+// checkMember reads from the Store whether the user is a member of the
+// room, and from then on lets the room's ephemeral frames through.
+func (s *Subscriber) checkMember(ctx context.Context, roomID int64, sr *subRoom) error {
+	if _, err := s.hub.store.Membership(ctx, roomID, s.user.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return NotFound("room")
+		}
+		return err
+	}
+	s.mu.Lock()
+	sr.confirmed = true
+	s.mu.Unlock()
 	return nil
 }
 
