@@ -1,6 +1,7 @@
 package campfire_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/opencampfire/campfire"
 	"github.com/opencampfire/campfire/store/sqlite"
+	cfsse "github.com/opencampfire/campfire/transport/sse"
 	cfws "github.com/opencampfire/campfire/transport/websocket"
 )
 
@@ -499,4 +501,59 @@ func TestEventRetention(t *testing.T) {
 	c.subscribe(w.allTalk, rtLastSeq(t, w.bob, w.allTalk))
 	msg := w.admin.post(w.allTalk, "fresh news")
 	rtWantEvent(t, c.nextOf(5*time.Second, "message.created"), "message.created", w.allTalk, int64(msg["seq"].(float64)), msg)
+}
+
+// TestRemovalCutsAnSSEStream: the same over Server-Sent Events, from
+// rooms=ID:0 with a reader that stops once the replay has begun and reads
+// on only after the removal, the post and the rename, and with the order
+// to leave the room lost.
+func TestRemovalCutsAnSSEStream(t *testing.T) {
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	broker.set(func(m campfire.BrokerMessage) bool { return m.Op == campfire.OpLeaveRoom })
+	w := newWorld(t, campfire.Config{Broker: broker, Transports: []campfire.Transport{cfsse.New(nil)}})
+	for i := range 300 {
+		w.admin.post(w.secret, fmt.Sprintf("history %d", i))
+	}
+	cut := rtLastSeq(t, w.admin, w.secret) + 1
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/sse?rooms=%d:0,%d", w.ts.URL, w.secret, w.allTalk), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.bob.http.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET /sse: %v %v", err, res)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
+	// Read until the replay has begun, then stop reading.
+	for sc.Scan() && !strings.Contains(sc.Text(), `"seq":1,`) {
+	}
+
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"user_ids": []int64{}})
+	w.admin.post(w.secret, "posted after the removal")
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"name": "Renamed after the removal"})
+	marker := int64(w.admin.post(w.allTalk, "marker")["seq"].(float64))
+
+	var events []rtEvent
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		ev := rtEvent{raw: []byte(data)}
+		if err := json.Unmarshal(ev.raw, &ev); err != nil {
+			t.Fatalf("event %q: %v", data, err)
+		}
+		events = append(events, ev)
+		if ev.RoomID == w.allTalk && ev.Seq == marker {
+			break
+		}
+	}
+	if sc.Err() != nil {
+		t.Fatalf("reading the stream: %v", sc.Err())
+	}
+	wantCutAt(t, events, w.secret, cut, w.bobID, "posted after the removal", "Renamed after the removal")
 }
