@@ -49,13 +49,17 @@ type Hub struct {
 	// janitor uses them.
 	lastSessionScan time.Time
 	lastPrune       time.Time
-	retention       time.Duration // <= 0: keep events forever
-	pruning         atomic.Bool
-	conns           sync.WaitGroup
-	stop            chan struct{}
-	janitor         sync.WaitGroup
-	closed          atomic.Bool
-	nextID          atomic.Uint64
+	// lastRecheck is when the janitor last read the sessions of this
+	// node's connections from the Store; rechecking while it does.
+	lastRecheck time.Time
+	rechecking  atomic.Bool
+	retention   time.Duration // <= 0: keep events forever
+	pruning     atomic.Bool
+	conns       sync.WaitGroup
+	stop        chan struct{}
+	janitor     sync.WaitGroup
+	closed      atomic.Bool
+	nextID      atomic.Uint64
 }
 
 // Broker carries what a Hub publishes to the Hubs of every node, its own
@@ -162,6 +166,9 @@ const (
 	sessionScanInterval = 5 * time.Second
 	// pruneInterval is how often the event logs are pruned.
 	pruneInterval = time.Hour
+	// recheckInterval is how often a node reads its connections' sessions
+	// from the Store.
+	recheckInterval = time.Minute
 	// DefaultEventRetention is how long a room's events are kept for
 	// clients that resume.
 	DefaultEventRetention = 30 * 24 * time.Hour
@@ -177,6 +184,7 @@ func newHub(cfg hubConfig) (*Hub, error) {
 		typing: map[typingKey]typingState{},
 		stop:   make(chan struct{}),
 	}
+	h.lastRecheck = h.now()
 	if h.broker != nil {
 		stop, err := h.broker.Subscribe(h.receive)
 		if err != nil {
@@ -711,6 +719,7 @@ func (h *Hub) runJanitor() {
 		case <-t.C:
 			h.expire()
 			h.endExpiredSessions()
+			h.recheckSessions(ctx)
 			h.pruneEvents(ctx)
 			h.fillGaps(ctx)
 		}
@@ -788,6 +797,61 @@ func (h *Hub) pruneEvents(ctx context.Context) {
 		defer h.pruning.Store(false)
 		if err := h.store.PruneEvents(ctx, now.Add(-h.retention)); err != nil && ctx.Err() == nil {
 			h.logger.Error("campfire: pruning the event logs", "err", err)
+		}
+	}()
+}
+
+// recheckSessions reads from the Store, at most every recheckInterval and
+// on a goroutine of its own, whether the session (or, without one, the
+// user) of each connection on this node is still valid, and closes those
+// that are not. Signing out and deactivating close connections at once
+// through the broker; this is what closes them on a node that never got
+// that message.
+func (h *Hub) recheckSessions(ctx context.Context) {
+	now := h.now()
+	if now.Sub(h.lastRecheck) < recheckInterval || !h.rechecking.CompareAndSwap(false, true) {
+		return
+	}
+	h.lastRecheck = now
+	type owner struct {
+		session string
+		user    int64
+	}
+	owners := map[owner][]byte{}
+	h.mu.Lock()
+	for userID, subs := range h.users {
+		for s := range subs {
+			owners[owner{s.session, userID}] = s.sessionHash
+		}
+	}
+	h.mu.Unlock()
+	h.janitor.Add(1)
+	go func() {
+		defer h.janitor.Done()
+		defer h.rechecking.Store(false)
+		for o, hash := range owners {
+			var u User
+			var err error
+			if hash != nil {
+				_, u, err = h.store.Session(ctx, hash)
+			} else {
+				u, err = h.store.User(ctx, o.user)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				h.logger.Warn("campfire: rechecking a connection's session", "user_id", o.user, "err", err)
+				continue // try again next time
+			}
+			if err == nil && u.Active() {
+				continue
+			}
+			if o.session != "" {
+				h.closeWhere(func(s *Subscriber) bool { return s.session == o.session }, ReasonSessionEnded)
+			} else {
+				h.closeWhere(func(s *Subscriber) bool { return s.user.ID == o.user && s.session == "" }, ReasonSessionEnded)
+			}
 		}
 	}()
 }
@@ -937,11 +1001,10 @@ func (s *Server) Connect(r *http.Request) (*Subscriber, error) {
 		sub.Release()
 		return nil, err
 	}
-	if !expires.IsZero() {
-		s.hub.mu.Lock() // the janitor reads it under h.mu
-		sub.expires = expires
-		s.hub.mu.Unlock()
-	}
+	s.hub.mu.Lock() // the janitor reads them under h.mu
+	sub.expires = expires
+	sub.sessionHash = sessionHash
+	s.hub.mu.Unlock()
 	return sub, nil
 }
 
@@ -977,8 +1040,10 @@ type Subscriber struct {
 	session string
 	id      uint64
 	// expires is when the session ends (zero: never); the janitor closes
-	// the connection then. Guarded by hub.mu.
-	expires time.Time
+	// the connection then, and rechecks that the session (nil: the user)
+	// is still valid in the Store. Guarded by hub.mu.
+	expires     time.Time
+	sessionHash []byte
 
 	mu       sync.Mutex
 	queue    []Frame

@@ -557,3 +557,24 @@ func TestRemovalCutsAnSSEStream(t *testing.T) {
 	}
 	wantCutAt(t, events, w.secret, cut, w.bobID, "posted after the removal", "Renamed after the removal")
 }
+
+// TestLostSignOutStillClosesSockets: bob signs out on node 1 and the order
+// to close his connections never reaches node 2. Node 2 reads its
+// connections' sessions again from the Store every minute, and closes his.
+func TestLostSignOutStillClosesSockets(t *testing.T) {
+	clock := &rtClock{}
+	db := openStore(t)
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	broker.set(func(m campfire.BrokerMessage) bool { return m.Op == campfire.OpEndSession })
+	w := rtWorld(t, campfire.Config{Store: db, Broker: broker, Now: clock.Now})
+	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Now: clock.Now, Transports: []campfire.Transport{cfws.New(nil)}})
+	bob := rtDial(t, w.bob, node2.URL)
+	carol := rtDial(t, w.carol, node2.URL)
+
+	w.bob.must(204, "DELETE", "/api/v1/session", nil) // on node 1
+	clock.Advance(2 * time.Minute)
+	if code, reason := bob.closed(15 * time.Second); code != websocket.StatusPolicyViolation {
+		t.Fatalf("signed out on node 1, node 2's socket ended with %d %q, want 1008", code, reason)
+	}
+	carol.sync() // still signed in: her socket answers
+}
