@@ -1339,7 +1339,15 @@ func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) erro
 			return err
 		}
 		for _, ev := range events {
-			if err := s.pushWait(ctx, frameOf(ev), roomID, sr); err != nil {
+			f := frameOf(ev)
+			if f.ends.cuts(s.user.ID) {
+				// The end of an earlier access. A member again (added back
+				// since) is sent a resync rather than told they left.
+				if _, err := s.hub.store.Membership(ctx, roomID, s.user.ID); err == nil {
+					return errAccessEnded
+				}
+			}
+			if err := s.pushWait(ctx, f, roomID, sr); err != nil {
 				return err
 			}
 		}

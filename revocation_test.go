@@ -578,3 +578,27 @@ func TestLostSignOutStillClosesSockets(t *testing.T) {
 	}
 	carol.sync() // still signed in: her socket answers
 }
+
+// TestReaddedMemberResumingGetsAResync: bob resumes from a cursor before
+// his removal, but he has been added back since: the replay stops at the
+// removal and tells him to reload the room, rather than that he left it.
+func TestReaddedMemberResumingGetsAResync(t *testing.T) {
+	w := rtWorld(t, campfire.Config{})
+	since := rtLastSeq(t, w.bob, w.secret)
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"user_ids": []int64{}})
+	w.admin.post(w.secret, "while bob was out")
+	w.admin.must(200, "PATCH", roomPath(w.secret, ""), map[string]any{"user_ids": []int64{w.bobID}})
+
+	bob := rtDial(t, w.bob, "")
+	bob.send(map[string]any{"type": "subscribe", "room_id": w.secret, "since": since})
+	for _, ev := range bob.sync() {
+		if ev.RoomID != w.secret {
+			continue
+		}
+		if ev.Type != "resync" {
+			t.Fatalf("resuming from before the removal, bob got %s, want only a resync", ev.raw)
+		}
+		return
+	}
+	t.Fatal("no resync")
+}
