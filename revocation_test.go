@@ -238,6 +238,63 @@ func TestDeactivationCutsEveryRoom(t *testing.T) {
 	}
 }
 
+// raceConnects keeps 12 goroutines opening WebSockets with opts while end
+// runs, once a few are open, and then checks that every socket that opened
+// is closed by the server: none outlives what end did.
+func raceConnects(t *testing.T, run int, url string, opts *websocket.DialOptions, end func()) {
+	t.Helper()
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var opened []*websocket.Conn
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				c, _, err := websocket.Dial(ctx, url, opts)
+				cancel()
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				opened = append(opened, c)
+				mu.Unlock()
+			}
+		})
+	}
+	// Let some sockets open, then end while others are opening.
+	for {
+		mu.Lock()
+		n := len(opened)
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	end()
+	close(stop)
+	wg.Wait()
+	for _, c := range opened {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				if ctx.Err() != nil {
+					t.Fatalf("run %d: a socket opened during the change is still open", run)
+				}
+				break
+			}
+		}
+		cancel()
+		c.CloseNow()
+	}
+}
+
 // TestConnectRacingDeactivation: while an admin deactivates a person, 12
 // goroutines of theirs keep opening WebSockets. Whatever the interleaving,
 // no socket outlives the deactivation. Run many times, under -race.
@@ -255,66 +312,19 @@ func TestConnectRacingDeactivation(t *testing.T) {
 	victim := newClient(t, ts.URL)
 	victimID := id(victim.do("GET", "/api/v1/users/me", nil, as("mallory")).json(t)["user"])
 	boss.do("GET", "/api/v1/users/me", nil, as("boss"))
-	header := http.Header{"X-User": {"mallory"}}
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{"X-User": {"mallory"}}}
 	runs := 200
 	if testing.Short() {
 		runs = 20
 	}
 	for run := range runs {
 		boss.do("PATCH", fmt.Sprintf("/api/v1/users/%d", victimID), map[string]any{"status": "active"}, as("boss")).json(t)
-		stop := make(chan struct{})
-		var mu sync.Mutex
-		var opened []*websocket.Conn
-		var wg sync.WaitGroup
-		for range 12 {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					c, _, err := websocket.Dial(ctx, rtURL(ts.URL), &websocket.DialOptions{HTTPHeader: header})
-					cancel()
-					if err != nil {
-						continue
-					}
-					mu.Lock()
-					opened = append(opened, c)
-					mu.Unlock()
-				}
-			})
-		}
-		// Let some sockets open, then deactivate while others are opening.
-		for {
-			mu.Lock()
-			n := len(opened)
-			mu.Unlock()
-			if n >= 3 {
-				break
+		raceConnects(t, run, rtURL(ts.URL), opts, func() {
+			res := boss.do("PATCH", fmt.Sprintf("/api/v1/users/%d", victimID), map[string]any{"status": "deactivated"}, as("boss"))
+			if res.status != 200 {
+				t.Fatalf("deactivate: %d %s", res.status, res.body)
 			}
-			time.Sleep(time.Millisecond)
-		}
-		res := boss.do("PATCH", fmt.Sprintf("/api/v1/users/%d", victimID), map[string]any{"status": "deactivated"}, as("boss"))
-		if res.status != 200 {
-			t.Fatalf("deactivate: %d %s", res.status, res.body)
-		}
-		close(stop)
-		wg.Wait()
-		for _, c := range opened {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			for {
-				if _, _, err := c.Read(ctx); err != nil {
-					if ctx.Err() != nil {
-						t.Fatalf("run %d: a socket opened during the deactivation is still open", run)
-					}
-					break
-				}
-			}
-			cancel()
-			c.CloseNow()
-		}
+		})
 	}
 }
 
@@ -334,61 +344,24 @@ func TestSignOutRacingConnect(t *testing.T) {
 		if res.status != 200 {
 			t.Fatalf("sign in: %d %s", res.status, res.body)
 		}
-		stop := make(chan struct{})
-		var mu sync.Mutex
-		var opened []*websocket.Conn
-		var wg sync.WaitGroup
-		for range 12 {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					c, _, err := websocket.Dial(ctx, rtURL(w.ts.URL), &websocket.DialOptions{HTTPClient: bob.http})
-					cancel()
-					if err != nil {
-						continue
-					}
-					mu.Lock()
-					opened = append(opened, c)
-					mu.Unlock()
-				}
-			})
-		}
-		for {
-			mu.Lock()
-			n := len(opened)
-			mu.Unlock()
-			if n >= 3 {
-				break
+		// The dialers send the cookie the jar has now; signing out does not
+		// take it from them.
+		opts := &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookieHeader(bob, w.ts.URL)}}}
+		raceConnects(t, run, rtURL(w.ts.URL), opts, func() {
+			if res := bob.do("DELETE", "/api/v1/session", nil); res.status != 204 {
+				t.Fatalf("sign out: %d %s", res.status, res.body)
 			}
-			time.Sleep(time.Millisecond)
-		}
-		// The cookie jar forgets the cookie on sign-out: the dialers keep
-		// using a copy of it.
-		res = bob.do("DELETE", "/api/v1/session", nil)
-		if res.status != 204 {
-			t.Fatalf("sign out: %d %s", res.status, res.body)
-		}
-		close(stop)
-		wg.Wait()
-		for _, c := range opened {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			for {
-				if _, _, err := c.Read(ctx); err != nil {
-					if ctx.Err() != nil {
-						t.Fatalf("run %d: a socket opened during the sign-out is still open", run)
-					}
-					break
-				}
-			}
-			cancel()
-			c.CloseNow()
-		}
+		})
 	}
+}
+
+// cookieHeader is the Cookie header cl's jar sends to base.
+func cookieHeader(cl *client, base string) string {
+	var parts []string
+	for _, c := range cl.http.Jar.Cookies(mustURL(cl.tb, base)) {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // TestSessionExpiryClosesSockets: a socket does not outlive its session.
