@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from "react";
 import type { User } from "../api/types";
 import { SOUND_NAMES } from "../sounds/names";
 import { remapPicks, toWire, validPicks, type Pick } from "../state/mentions";
@@ -147,14 +147,22 @@ export function Composer({ roomId, roomName, onSend, onEditLast, onTyping, onBlu
     setTrigger(null);
     dismissed.current = next;
     onTyping(next);
-    requestAnimationFrame(() => {
-      const el = ref.current;
-      if (el) {
-        el.focus();
-        el.setSelectionRange(caret, caret);
-      }
-    });
+    pendingCaret.current = caret;
   };
+
+  // The caret goes after the inserted text as soon as the box shows it,
+  // before the next key can land: a frame later, keys typed meanwhile
+  // would go after the caret and the rest before them.
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const caret = pendingCaret.current;
+    if (el && caret !== null) {
+      pendingCaret.current = null;
+      el.focus();
+      el.setSelectionRange(caret, caret);
+    }
+  }, [text]);
 
   const send = () => {
     const body = text.replace(/\s+$/, "");
