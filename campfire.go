@@ -266,6 +266,10 @@ func New(cfg Config) (*Server, error) {
 // Hub is the server's event hub: subscribe to it to follow rooms from Go.
 func (s *Server) Hub() *Hub { return s.hub }
 
+// Logger is the server's logger ([Config.Logger], or slog.Default()): the
+// transports log through it unless they are given a logger of their own.
+func (s *Server) Logger() *slog.Logger { return s.logger }
+
 // Store is the store the server was built with.
 func (s *Server) Store() Store { return s.store }
 

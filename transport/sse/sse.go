@@ -48,7 +48,7 @@ type Options struct {
 	// refused with 422. Zero: 100.
 	MaxRooms int
 
-	// Logger receives the transport's logs. Nil: slog.Default().
+	// Logger receives the transport's logs. Nil: the server's (Config.Logger).
 	Logger *slog.Logger
 }
 
@@ -91,9 +91,6 @@ func New(opts *Options) *Transport {
 	}
 	if t.maxRooms <= 0 {
 		t.maxRooms = DefaultMaxRooms
-	}
-	if t.logger == nil {
-		t.logger = slog.Default()
 	}
 	return t
 }
@@ -140,7 +137,8 @@ func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Req
 		w.Header().Set("Connection", "close")
 	}
 	st := &stream{
-		t: t, s: s, sub: sub, w: w,
+		logger: t.loggerFor(s),
+		t:      t, s: s, sub: sub, w: w,
 		rc:         http.NewResponseController(w),
 		cursor:     newCursor(rooms),
 		subscribed: make(chan struct{}),
@@ -243,11 +241,12 @@ func resumeFrom(rooms []roomRequest, lastEventID string, maxRooms int) {
 
 // stream is one open event stream.
 type stream struct {
-	t   *Transport
-	s   *campfire.Server
-	sub *campfire.Subscriber
-	w   http.ResponseWriter
-	rc  *http.ResponseController
+	logger *slog.Logger // the transport's, else the server's
+	t      *Transport
+	s      *campfire.Server
+	sub    *campfire.Subscriber
+	w      http.ResponseWriter
+	rc     *http.ResponseController
 
 	// cursor is the writer's; the subscribing goroutine hands it positions
 	// through updates.
@@ -320,7 +319,7 @@ func (st *stream) refuse(ctx context.Context, roomID int64, err error) {
 		// The stream does not follow the room: stop naming it.
 		st.update(cursorUpdate{room: roomID, forget: true})
 	} else {
-		st.t.logger.ErrorContext(ctx, "campfire/sse: subscribing", "room_id", roomID, "err", err)
+		st.logger.ErrorContext(ctx, "campfire/sse: subscribing", "room_id", roomID, "err", err)
 	}
 	st.sub.Send(campfire.ErrorEvent(err, roomID))
 }
@@ -433,11 +432,11 @@ func (st *stream) write(ctx context.Context, b []byte) bool {
 		return false
 	}
 	if _, err := st.w.Write(b); err != nil {
-		st.t.logger.DebugContext(ctx, "campfire/sse: writing", "err", err)
+		st.logger.DebugContext(ctx, "campfire/sse: writing", "err", err)
 		return false
 	}
 	if err := st.rc.Flush(); err != nil {
-		st.t.logger.DebugContext(ctx, "campfire/sse: flushing", "err", err)
+		st.logger.DebugContext(ctx, "campfire/sse: flushing", "err", err)
 		return false
 	}
 	return st.setWriteDeadline(ctx, time.Time{})
@@ -446,7 +445,7 @@ func (st *stream) write(ctx context.Context, b []byte) bool {
 func (st *stream) setWriteDeadline(ctx context.Context, deadline time.Time) bool {
 	err := st.rc.SetWriteDeadline(deadline)
 	if err != nil && !errors.Is(err, http.ErrNotSupported) {
-		st.t.logger.DebugContext(ctx, "campfire/sse: setting the write deadline", "err", err)
+		st.logger.DebugContext(ctx, "campfire/sse: setting the write deadline", "err", err)
 		return false
 	}
 	return true
@@ -580,4 +579,13 @@ func (c *cursor) appendID(b []byte) []byte {
 func (c *cursor) unsent() bool {
 	text := c.encode()
 	return len(text) > 0 && string(text) != string(c.sent)
+}
+
+// loggerFor is the transport's logger, or else the server's
+// ([campfire.Config.Logger]).
+func (t *Transport) loggerFor(s *campfire.Server) *slog.Logger {
+	if t.logger != nil {
+		return t.logger
+	}
+	return s.Logger()
 }

@@ -74,7 +74,7 @@ type Options struct {
 	MaxCoalesce int
 
 	// Logger receives what goes wrong on the server's side (a store
-	// failing during a subscribe). Nil: slog.Default().
+	// failing during a subscribe). Nil: the server's (Config.Logger).
 	Logger *slog.Logger
 }
 
@@ -137,9 +137,6 @@ func New(opts *Options) *Transport {
 	if t.maxCoalesce <= 0 {
 		t.maxCoalesce = DefaultMaxCoalesce
 	}
-	if t.logger == nil {
-		t.logger = slog.Default()
-	}
 	t.buffers.New = func() any { return new(writeBuffer) }
 	return t
 }
@@ -178,7 +175,7 @@ func (t *Transport) serve(s *campfire.Server, w http.ResponseWriter, r *http.Req
 	// The request's context ends when this handler returns, not with the
 	// connection; keep its values only.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	cn := &conn{t: t, c: c, sub: sub, ctx: ctx, cancel: cancel}
+	cn := &conn{t: t, logger: t.loggerFor(s), c: c, sub: sub, ctx: ctx, cancel: cancel}
 	go cn.run() // the handler returns: see the package doc
 }
 
@@ -222,6 +219,7 @@ func (t *Transport) trusted(origin string) bool {
 
 // conn is one live WebSocket.
 type conn struct {
+	logger *slog.Logger // the transport's, else the server's
 	t      *Transport
 	c      *websocket.Conn
 	sub    *campfire.Subscriber
@@ -476,7 +474,7 @@ func (cn *conn) handle(req request) {
 		return
 	}
 	if !errors.Is(err, campfire.ErrNotFound) {
-		cn.t.logger.ErrorContext(cn.ctx, "campfire: websocket: "+req.kind, "room_id", req.roomID, "user_id", cn.sub.User().ID, "err", err)
+		cn.logger.ErrorContext(cn.ctx, "campfire: websocket: "+req.kind, "room_id", req.roomID, "user_id", cn.sub.User().ID, "err", err)
 	}
 	cn.sub.Send(campfire.ErrorEvent(err, req.roomID))
 }
@@ -624,4 +622,13 @@ func (cn *conn) ping() {
 		cn.pinger.Reset(cn.t.pingInterval)
 	}
 	cn.mu.Unlock()
+}
+
+// loggerFor is the transport's logger, or else the server's
+// ([campfire.Config.Logger]).
+func (t *Transport) loggerFor(s *campfire.Server) *slog.Logger {
+	if t.logger != nil {
+		return t.logger
+	}
+	return s.Logger()
 }
