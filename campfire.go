@@ -270,7 +270,11 @@ func (s *Server) Hub() *Hub { return s.hub }
 // transports log through it unless they are given a logger of their own.
 func (s *Server) Logger() *slog.Logger { return s.logger }
 
-// Store is the store the server was built with.
+// Store is the store the server was built with. Its writes are raw
+// persistence: they check no rule and publish no event, so open clients do
+// not learn of them (a room created through it reaches no sidebar, a user
+// deactivated through it keeps their open connections). Act through the
+// Server's methods, such as [Server.PostMessage], where one exists.
 func (s *Server) Store() Store { return s.store }
 
 // ServeHTTP serves the API under /api/v1.
