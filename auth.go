@@ -304,9 +304,15 @@ const sessionCookieName = "campfire_session"
 // setSessionCookie sends the session token as an HttpOnly, SameSite=Lax
 // cookie, Secure when the request came over TLS or secure is set.
 func setSessionCookie(w http.ResponseWriter, r *http.Request, token string, maxAge time.Duration, secure bool) {
+	setCookie(w, r, sessionCookieName, token, maxAge, secure)
+}
+
+// setCookie sends one of campfire's cookies: HttpOnly, SameSite=Lax, on
+// every path, Secure when the request came over TLS or secure is set.
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration, secure bool) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookieName,
-		Value:    token,
+		Name:     name,
+		Value:    value,
 		Path:     "/",
 		MaxAge:   int(maxAge / time.Second),
 		HttpOnly: true,

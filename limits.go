@@ -270,15 +270,7 @@ func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, email s
 	nonce := make([]byte, deviceNonceLen)
 	rand.Read(nonce)
 	value := base64.RawURLEncoding.EncodeToString(append(nonce, s.deviceMAC(email, nonce)...))
-	http.SetCookie(w, &http.Cookie{
-		Name:     deviceCookieName,
-		Value:    value,
-		Path:     "/",
-		MaxAge:   int(deviceCookieMaxAge / time.Second),
-		HttpOnly: true,
-		Secure:   s.secureCookies || r.TLS != nil,
-		SameSite: http.SameSiteLaxMode,
-	})
+	setCookie(w, r, deviceCookieName, value, deviceCookieMaxAge, s.secureCookies)
 }
 
 // knownDevice reports whether r comes from a browser that signed in as
