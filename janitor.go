@@ -133,22 +133,16 @@ func (h *Hub) recheckSessions(ctx context.Context) {
 		defer h.janitor.Done()
 		defer h.rechecking.Store(false)
 		for o, hash := range owners {
-			var u User
-			var err error
-			if hash != nil {
-				_, u, err = h.store.Session(ctx, hash)
-			} else {
-				u, err = h.store.User(ctx, o.user)
-			}
+			_, err := h.signedIn(ctx, o.user, hash)
 			if ctx.Err() != nil {
 				return
 			}
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, ErrUnauthenticated) {
 				h.logger.Warn("campfire: rechecking a connection's session", "user_id", o.user, "err", err)
 				continue // try again next time
-			}
-			if err == nil && u.Active() {
-				continue
 			}
 			if o.session != "" {
 				h.closeWhere(func(s *Subscriber) bool { return s.session == o.session }, ReasonSessionEnded)

@@ -101,24 +101,30 @@ func (s *Server) Connect(r *http.Request) (*Subscriber, error) {
 // active and, for a built-in session, whether the session still exists, and
 // returns when that session ends (zero for host identities).
 func (s *Server) stillSignedIn(ctx context.Context, userID int64, sessionHash []byte) (time.Time, error) {
+	sess, err := s.hub.signedIn(ctx, userID, sessionHash)
+	if err != nil || sessionHash == nil {
+		return time.Time{}, err
+	}
+	return sess.CreatedAt.Add(s.sessionMaxAge), nil
+}
+
+// signedIn reads from the Store whether a connection's session (or, for
+// host identities, sessionHash nil, its user) is still valid: the session
+// exists and its user is userID and active. It returns ErrUnauthenticated
+// when not, and other errors as the Store gives them.
+func (h *Hub) signedIn(ctx context.Context, userID int64, sessionHash []byte) (Session, error) {
 	var u User
 	var sess Session
 	var err error
 	if sessionHash != nil {
-		sess, u, err = s.store.Session(ctx, sessionHash)
+		sess, u, err = h.store.Session(ctx, sessionHash)
 	} else {
-		u, err = s.store.User(ctx, userID)
+		u, err = h.store.User(ctx, userID)
 	}
 	if errors.Is(err, ErrNotFound) || err == nil && (!u.Active() || u.ID != userID) {
-		return time.Time{}, ErrUnauthenticated
+		return Session{}, ErrUnauthenticated
 	}
-	if err != nil {
-		return time.Time{}, err
-	}
-	if sessionHash == nil {
-		return time.Time{}, nil
-	}
-	return sess.CreatedAt.Add(s.sessionMaxAge), nil
+	return sess, err
 }
 
 // Subscriber is one live connection: a bounded queue of frames that the
@@ -312,9 +318,11 @@ func (s *Subscriber) Send(ev Event) {
 }
 
 // errAccessEnded stops a replay at the event that ended the user's access;
-// errLeft, one whose subscription went away meanwhile.
+// errRejoined, at the end of an earlier access of someone who is a member
+// again; errLeft, one whose subscription went away meanwhile.
 var (
 	errAccessEnded = errors.New("campfire: access to the room ended")
+	errRejoined    = errors.New("campfire: a member again since an earlier access ended")
 	errLeft        = errors.New("campfire: no longer following the room")
 )
 
@@ -373,14 +381,13 @@ func (s *Subscriber) Subscribe(ctx context.Context, roomID int64, since int64, r
 		case errors.Is(err, ErrResync):
 			s.Send(Event{Type: EventResync, RoomID: roomID})
 			return nil
-		case errors.Is(err, errAccessEnded), errors.Is(err, errLeft):
-			// The replay reached the end of an earlier access. If the user
-			// is a member again, the client reloads the room and subscribes
-			// from now on.
-			if _, merr := h.store.Membership(ctx, roomID, s.user.ID); merr == nil {
-				s.Send(Event{Type: EventResync, RoomID: roomID})
-			}
+		case errors.Is(err, errRejoined):
+			// A member again since: the client reloads the room and
+			// subscribes from now on.
+			s.Send(Event{Type: EventResync, RoomID: roomID})
 			return nil
+		case errors.Is(err, errAccessEnded), errors.Is(err, errLeft):
+			return nil // the replay ended with the access, or the room was left
 		case err == nil:
 			return nil // a held frame ended the access
 		}
@@ -433,7 +440,7 @@ func (s *Subscriber) replay(ctx context.Context, roomID int64, sr *subRoom) erro
 				// The end of an earlier access. A member again (added back
 				// since) is sent a resync rather than told they left.
 				if _, err := s.hub.store.Membership(ctx, roomID, s.user.ID); err == nil {
-					return errAccessEnded
+					return errRejoined
 				}
 			}
 			if err := s.pushWait(ctx, f, roomID, sr); err != nil {
