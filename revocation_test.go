@@ -172,17 +172,25 @@ func (b *lossyBroker) set(drop func(campfire.BrokerMessage) bool) {
 	b.mu.Unlock()
 }
 
+// twoNodes is a world on node 1 and a second node (its address) sharing
+// its store and a lossy broker; now, when set, is both nodes' clock.
+func twoNodes(t *testing.T, now func() time.Time) (*world, string, *lossyBroker) {
+	t.Helper()
+	db := openStore(t)
+	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	w := rtWorld(t, campfire.Config{Store: db, Broker: broker, Now: now})
+	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Now: now, Transports: []campfire.Transport{cfws.New(nil)}})
+	return w, node2.URL, broker
+}
+
 // TestRemovalCutsAcrossALossyBroker: bob follows the closed room on node
 // 2. Everything node 1 sends about his removal is lost on the way. The
 // next message makes node 2 notice the gap and read the room's log, which
 // has the removal: bob's stream ends there, and the message does not reach
 // him.
 func TestRemovalCutsAcrossALossyBroker(t *testing.T) {
-	db := openStore(t)
-	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
-	w := rtWorld(t, campfire.Config{Store: db, Broker: broker})
-	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Transports: []campfire.Transport{cfws.New(nil)}})
-	bob := rtDial(t, w.bob, node2.URL)
+	w, node2, broker := twoNodes(t, nil)
+	bob := rtDial(t, w.bob, node2)
 	cut := rtLastSeq(t, w.bob, w.secret) + 1
 	bob.subscribe(w.secret, cut-1)
 	bob.subscribe(w.allTalk, rtLastSeq(t, w.bob, w.allTalk))
@@ -210,11 +218,8 @@ func TestRemovalCutsAcrossALossyBroker(t *testing.T) {
 // of each of their rooms in the log, direct rooms included, so that a node
 // that never hears the order to close their connections still stops.
 func TestDeactivationCutsEveryRoom(t *testing.T) {
-	db := openStore(t)
-	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
-	w := rtWorld(t, campfire.Config{Store: db, Broker: broker})
-	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Transports: []campfire.Transport{cfws.New(nil)}})
-	bob := rtDial(t, w.bob, node2.URL)
+	w, node2, broker := twoNodes(t, nil)
+	bob := rtDial(t, w.bob, node2)
 	cut := rtLastSeq(t, w.bob, w.dm) + 1
 	bob.subscribe(w.dm, cut-1)
 
@@ -536,13 +541,10 @@ func TestRemovalCutsAnSSEStream(t *testing.T) {
 // connections' sessions again from the Store every minute, and closes his.
 func TestLostSignOutStillClosesSockets(t *testing.T) {
 	clock := &rtClock{}
-	db := openStore(t)
-	broker := &lossyBroker{MemoryBroker: campfire.NewMemoryBroker()}
+	w, node2, broker := twoNodes(t, clock.Now)
 	broker.set(func(m campfire.BrokerMessage) bool { return m.Op == campfire.OpEndSession })
-	w := rtWorld(t, campfire.Config{Store: db, Broker: broker, Now: clock.Now})
-	node2, _ := newServer(t, campfire.Config{Store: db, Broker: broker, Now: clock.Now, Transports: []campfire.Transport{cfws.New(nil)}})
-	bob := rtDial(t, w.bob, node2.URL)
-	carol := rtDial(t, w.carol, node2.URL)
+	bob := rtDial(t, w.bob, node2)
+	carol := rtDial(t, w.carol, node2)
 
 	w.bob.must(204, "DELETE", "/api/v1/session", nil) // on node 1
 	clock.Advance(2 * time.Minute)
